@@ -1,0 +1,25 @@
+"""Errors a user can act on: each names the problem and the fix."""
+
+
+class FinnflowError(Exception):
+    """Base class of every error finnflow reports to a user (the CLI prints it without a traceback)."""
+
+
+class ConfigError(FinnflowError):
+    """A build config or command-line value is invalid."""
+
+
+class DatasetNotFoundError(FinnflowError):
+    """A dataset's files are not where they were looked for."""
+
+
+class UnsupportedOpError(FinnflowError):
+    """The graph holds an operation the flow cannot map."""
+
+
+class FoldingError(FinnflowError):
+    """A folding (PE/SIMD) choice is invalid for a layer."""
+
+
+class ToolNotFoundError(FinnflowError):
+    """An external tool (Verilator, Yosys, Vivado) is missing."""

@@ -1,0 +1,125 @@
+"""Folding (PE/SIMD per layer) in FINN's folding-config JSON format.
+
+``{"Defaults": {}, "MVAU_0": {"PE": 16, "SIMD": 49, "ram_style": "auto"}, ...}``: keys are node
+names, values set node attributes, so a config written here is accepted by FINN's
+``ApplyConfig`` and the reverse."""
+
+import json
+import math
+from pathlib import Path
+
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.registry import getCustomOp
+from qonnx.transformation.base import Transformation
+
+from finnflow.errors import FoldingError
+from finnflow.hw.base import divisors
+from finnflow.hw.estimate import hw_nodes
+
+FOLDING_ATTRS = {
+    "MVAU": ("PE", "SIMD", "ram_style", "ram_style_thresholds", "resType", "mem_mode"),
+    "Thresholding": ("PE", "ram_style"),
+    "LabelSelect": ("PE",),
+}
+
+
+def folding_config(model: ModelWrapper) -> dict:
+    """The folding of every hardware layer, as FINN writes it."""
+    cfg: dict = {"Defaults": {}}
+    for node in hw_nodes(model):
+        inst = getCustomOp(node)
+        cfg[node.name] = {a: inst.get_nodeattr(a) for a in FOLDING_ATTRS[node.op_type]}
+    return cfg
+
+
+def load_folding(source: dict | str | Path) -> dict:
+    if isinstance(source, dict):
+        return source
+    path = Path(source)
+    if not path.is_file():
+        raise FoldingError(f"folding config {path} does not exist")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise FoldingError(f"folding config {path} is not valid JSON: {e}") from e
+
+
+def verify_folding(model: ModelWrapper) -> None:
+    for node in hw_nodes(model):
+        getCustomOp(node).verify_folding()
+
+
+class ApplyFolding(Transformation):
+    """Set folding attributes from a FINN-format config, then check every layer's folding."""
+
+    def __init__(self, config: dict | str | Path):
+        super().__init__()
+        self.config = load_folding(config)
+
+    def apply(self, model: ModelWrapper):
+        nodes = {n.name: n for n in hw_nodes(model)}
+        for name, attrs in self.config.items():
+            if name == "Defaults":
+                continue
+            if name not in nodes:
+                raise FoldingError(
+                    f"folding config names layer {name!r}, which is not in the model; "
+                    f"its hardware layers are {', '.join(nodes) or 'none'}"
+                )
+            node = nodes[name]
+            allowed = FOLDING_ATTRS[node.op_type]
+            inst = getCustomOp(node)
+            for attr, value in attrs.items():
+                if attr not in allowed:
+                    raise FoldingError(
+                        f"{name}: {attr!r} is not a folding attribute of {node.op_type}; "
+                        f"use {', '.join(allowed)}"
+                    )
+                try:
+                    inst.set_nodeattr(attr, value)
+                except Exception as e:
+                    raise FoldingError(f"{name}: invalid {attr}={value!r}: {e}") from e
+        verify_folding(model)
+        return model, False
+
+
+class SetFolding(Transformation):
+    """Least parallelism per layer that reaches ``target_cycles`` per frame (FINN's SetFolding
+    idea): MVAU grows SIMD first, then PE; other layers grow PE. A layer that cannot reach the
+    target is fully unfolded."""
+
+    def __init__(self, target_cycles: int):
+        super().__init__()
+        self.target = max(1, int(target_cycles))
+
+    def apply(self, model: ModelWrapper):
+        for node in hw_nodes(model):
+            inst = getCustomOp(node)
+            vectors = inst.num_vectors()
+            if node.op_type == "MVAU":
+                mw, mh = inst.get_nodeattr("MW"), inst.get_nodeattr("MH")
+                for simd in divisors(mw):
+                    inst.set_nodeattr("SIMD", simd)
+                    if mh * (mw // simd) * vectors <= self.target:
+                        break
+                for pe in divisors(mh):
+                    inst.set_nodeattr("PE", pe)
+                    if inst.get_exp_cycles() <= self.target:
+                        break
+            else:
+                total = inst.get_nodeattr("NumChannels" if node.op_type == "Thresholding" else "Labels")
+                for pe in divisors(total):
+                    inst.set_nodeattr("PE", pe)
+                    if inst.get_exp_cycles() <= self.target:
+                        break
+        return model, False
+
+
+def target_cycles(clock_mhz: float, target_fps: float) -> int:
+    return max(1, math.floor(clock_mhz * 1e6 / target_fps))
+
+
+def save_folding(model: ModelWrapper, path: Path) -> dict:
+    cfg = folding_config(model)
+    Path(path).write_text(json.dumps(cfg, indent=2) + "\n")
+    return cfg

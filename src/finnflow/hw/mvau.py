@@ -1,0 +1,111 @@
+"""MVAU: matrix-vector-activation unit (FINN's MVAU, LUT datapath) with fused thresholds."""
+
+import math
+
+import numpy as np
+from qonnx.core.datatype import DataType
+
+from finnflow.datatypes import as_int
+from finnflow.hw.base import HWCustomOp, bram18_count, lutram_count
+
+
+class MVAU(HWCustomOp):
+    """y = thresholds(x @ W) (or x @ W with ``noActivation``), folded over PE rows and SIMD columns.
+
+    Inputs: ``in0`` [..., MW], weights [MW, MH] (FINN's layout), thresholds [MH, steps] unless
+    ``noActivation``. With ``binaryXnorMode`` input and weights are {0, 1} encodings of bipolar
+    values and the accumulator is the XNOR popcount (number of matching bits)."""
+
+    def get_nodeattr_types(self):
+        return {
+            **super().get_nodeattr_types(),
+            "PE": ("i", True, 1),
+            "SIMD": ("i", True, 1),
+            "MW": ("i", True, 0),
+            "MH": ("i", True, 0),
+            "resType": ("s", False, "lut", {"auto", "lut", "dsp"}),
+            "ActVal": ("i", False, 0),
+            "weightDataType": ("s", True, ""),
+            "accDataType": ("s", False, "INT32"),
+            "binaryXnorMode": ("i", False, 0, {0, 1}),
+            "noActivation": ("i", False, 0, {0, 1}),
+            "mem_mode": ("s", False, "internal_embedded"),
+            "ram_style": ("s", False, "auto", {"auto", "block", "distributed", "ultra"}),
+            "ram_style_thresholds": ("s", False, "auto", {"auto", "block", "distributed"}),
+        }
+
+    def get_normal_output_shape(self):
+        return [*self.get_nodeattr("numInputVectors"), self.get_nodeattr("MH")]
+
+    def verify_folding(self):
+        self.check_divides("PE", "MH")
+        self.check_divides("SIMD", "MW")
+
+    def folds(self) -> tuple[int, int]:
+        """(NF, SF): neuron folds and synapse folds."""
+        mh, mw = self.get_nodeattr("MH"), self.get_nodeattr("MW")
+        return mh // self.get_nodeattr("PE"), mw // self.get_nodeattr("SIMD")
+
+    def num_thresholds(self, model=None) -> int:
+        if self.get_nodeattr("noActivation"):
+            return 0
+        return self.dtype("outputDataType").get_num_possible_values() - 1
+
+    def execute_node(self, context, graph):
+        node = self.onnx_node
+        x = as_int(context[node.input[0]])
+        w = as_int(context[node.input[1]])
+        if self.get_nodeattr("binaryXnorMode"):
+            acc = x @ w + (1 - x) @ (1 - w)
+        else:
+            acc = x @ w
+        if self.get_nodeattr("noActivation"):
+            out = acc
+        else:
+            t = as_int(context[node.input[2]])
+            out = (acc[..., None] >= t).sum(axis=-1) + self.get_nodeattr("ActVal")
+        big = np.abs(out).max(initial=0) >= 2**24
+        context[node.output[0]] = out.astype(np.float64 if big else np.float32)
+
+    def get_exp_cycles(self) -> int:
+        nf, sf = self.folds()
+        return nf * sf * self.num_vectors()
+
+    def weight_memory(self) -> tuple[int, int]:
+        """(width, depth) of the weight memory: one word per (neuron fold, synapse fold)."""
+        nf, sf = self.folds()
+        pe, simd = self.get_nodeattr("PE"), self.get_nodeattr("SIMD")
+        return pe * simd * self.dtype("weightDataType").bitwidth(), nf * sf
+
+    def uses_bram(self) -> bool:
+        style = self.get_nodeattr("ram_style")
+        return style in ("block", "ultra") or (style == "auto" and self.weight_memory()[1] > 64)
+
+    def _bits(self) -> tuple[int, int, int]:
+        return (
+            self.dtype("inputDataType").bitwidth(),
+            self.dtype("weightDataType").bitwidth(),
+            self.dtype("accDataType").bitwidth(),
+        )
+
+    def lut_estimation(self) -> int:
+        """LUTs: per-lane products, adder tree, accumulator and threshold comparators per PE, plus
+        weight (if distributed) and threshold memories and control."""
+        pe, simd = self.get_nodeattr("PE"), self.get_nodeattr("SIMD")
+        ibits, wbits, abits = self._bits()
+        nf, _ = self.folds()
+        if self.get_nodeattr("binaryXnorMode"):
+            mult, prod_bits = 1, 1
+        elif self.dtype("weightDataType") == DataType["BIPOLAR"]:
+            mult, prod_bits = ibits, ibits + 1
+        else:
+            mult, prod_bits = wbits * ibits, wbits + ibits
+        tree = (simd - 1) * (prod_bits + math.ceil(math.log2(simd)) / 2) if simd > 1 else 0
+        steps = self.num_thresholds()
+        per_pe = simd * mult + tree + abits + steps * abits
+        memory = 0 if self.uses_bram() else lutram_count(*self.weight_memory())
+        memory += lutram_count(pe * steps * abits, nf)
+        return int(math.ceil(pe * per_pe + memory + 50))
+
+    def bram_estimation(self) -> int:
+        return bram18_count(*self.weight_memory()) if self.uses_bram() else 0

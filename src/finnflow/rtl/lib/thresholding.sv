@@ -1,0 +1,99 @@
+// thresholding: standalone streaming multi-threshold activation.
+// Input word: PE elements of IBITS (lane p in bits [p*IBITS +: IBITS]) for channels cf*PE+p,
+// cf = 0..C/PE-1 cycling. Output word: PE elements of OBITS,
+// out = ACT_VAL + #{t : x >= T[ch][t]}.
+// Threshold memory: depth C/PE, word PE*N_THRES*IBITS, bits [(p*N_THRES+t)*IBITS +: IBITS]
+// = T[cf*PE+p][t], ascending in t, same signedness as the input (ISIGNED).
+/* verilator lint_off WIDTH */
+module thresholding #(
+    parameter C           = 4,
+    parameter PE          = 1,
+    parameter IBITS       = 8,
+    parameter ISIGNED     = 1,
+    parameter N_THRES     = 1,
+    parameter OBITS       = 1,
+    parameter ACT_VAL     = 0,
+    parameter THRESH_FILE = "",
+    parameter RAM_STYLE   = "distributed"
+) (
+    input  wire                ap_clk,
+    input  wire                ap_rst_n,
+    input  wire [PE*IBITS-1:0] s_axis_tdata,
+    input  wire                s_axis_tvalid,
+    output wire                s_axis_tready,
+    output wire [PE*OBITS-1:0] m_axis_tdata,
+    output wire                m_axis_tvalid,
+    input  wire                m_axis_tready
+);
+  localparam CF = C / PE;
+  localparam CFB = (CF > 1) ? $clog2(CF) : 1;
+  localparam TW = PE * N_THRES * IBITS;
+  localparam [CFB-1:0] CF_LAST = CF - 1;
+
+  (* ram_style = RAM_STYLE *) reg [TW-1:0] tmem[0:CF-1];
+  generate
+    if (THRESH_FILE != "") begin : g_tinit
+      initial $readmemh(THRESH_FILE, tmem);
+    end
+  endgenerate
+
+  wire en;
+  wire step = en && s_axis_tvalid;
+  assign s_axis_tready = en;
+
+  reg [CFB-1:0] cf;
+  always @(posedge ap_clk) begin
+    if (!ap_rst_n) cf <= 0;
+    else if (step) cf <= (cf == CF_LAST) ? {CFB{1'b0}} : cf + 1'b1;
+  end
+
+  // stage 1: register input, read thresholds
+  reg                v1;
+  reg [PE*IBITS-1:0] x1;
+  reg [      TW-1:0] t1;
+  always @(posedge ap_clk) begin
+    if (!ap_rst_n) v1 <= 1'b0;
+    else if (en) v1 <= step;
+    if (step) begin
+      x1 <= s_axis_tdata;
+      t1 <= tmem[cf];
+    end
+  end
+
+  // stage 2: compare and count
+  wire [PE*OBITS-1:0] act_c;
+  thresh_act #(
+      .PE(PE),
+      .VBITS(IBITS),
+      .VSIGNED(ISIGNED),
+      .N_THRES(N_THRES),
+      .OBITS(OBITS),
+      .ACT_VAL(ACT_VAL)
+  ) u_act (
+      .v  (x1),
+      .thr(t1),
+      .o  (act_c)
+  );
+
+  reg                v2;
+  reg [PE*OBITS-1:0] out2;
+  always @(posedge ap_clk) begin
+    if (!ap_rst_n) v2 <= 1'b0;
+    else if (en) v2 <= v1;
+    if (en && v1) out2 <= act_c;
+  end
+
+  skid #(
+      .WIDTH(PE * OBITS)
+  ) u_out (
+      .ap_clk       (ap_clk),
+      .ap_rst_n     (ap_rst_n),
+      .s_axis_tdata (out2),
+      .s_axis_tvalid(v2),
+      .s_axis_tready(en),
+      .m_axis_tdata (m_axis_tdata),
+      .m_axis_tvalid(m_axis_tvalid),
+      .m_axis_tready(m_axis_tready)
+  );
+endmodule
+/* verilator lint_on WIDTH */

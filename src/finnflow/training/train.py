@@ -1,0 +1,98 @@
+"""Quantization-aware training: Adam with a cosine schedule, deterministic under a seed."""
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from finnflow.training.datasets import Dataset
+
+
+@dataclass
+class TrainResult:
+    test_accuracy: float
+    epochs: int
+    seconds: float
+    history: list[dict] = field(default_factory=list)
+
+
+def seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Logits of the model in eval mode (the quantized model for Brevitas networks)."""
+    model.eval()
+    outs = [
+        model(torch.from_numpy(x[i : i + batch_size])).numpy()
+        for i in range(0, len(x), batch_size)
+    ]
+    return np.concatenate(outs)
+
+
+def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
+    return float((predict(model, x).argmax(axis=1) == y).mean())
+
+
+def train(
+    model: nn.Module,
+    data: Dataset,
+    epochs: int = 30,
+    batch_size: int = 64,
+    lr: float = 0.01,
+    seed: int = 0,
+    progress: bool = True,
+) -> TrainResult:
+    """Train ``model`` on ``data`` and return the test accuracy of the (quantized) model."""
+    seed_everything(seed)
+    rng = np.random.default_rng(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, epochs))
+    loss_fn = nn.CrossEntropyLoss()
+    x_train = torch.from_numpy(data.x_train)
+    y_train = torch.from_numpy(data.y_train)
+    history = []
+    start = time.time()
+    bar = tqdm(range(epochs), desc="train", unit="epoch", disable=not progress)
+    for epoch in bar:
+        model.train()
+        order = torch.from_numpy(rng.permutation(len(x_train)))
+        total = 0.0
+        for i in range(0, len(order), batch_size):
+            idx = order[i : i + batch_size]
+            if len(idx) < 2:
+                continue
+            opt.zero_grad()
+            loss = loss_fn(model(x_train[idx]), y_train[idx])
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
+        sched.step()
+        acc = accuracy(model, data.x_test, data.y_test)
+        history.append({"epoch": epoch + 1, "loss": total / len(order), "test_accuracy": acc})
+        bar.set_postfix(loss=f"{total / len(order):.3f}", test_acc=f"{acc:.4f}")
+    return TrainResult(history[-1]["test_accuracy"], epochs, time.time() - start, history)
+
+
+def save_checkpoint(model: nn.Module, path: Path, result: TrainResult, meta: dict) -> None:
+    """Write the state dict and, beside it, ``metrics.json`` with accuracy and the training log."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"state_dict": model.state_dict(), "meta": meta}, path)
+    metrics = {**meta, **asdict(result)}
+    (path.parent / "metrics.json").write_text(json.dumps(metrics, indent=2))
+
+
+def load_checkpoint(model: nn.Module, path: Path) -> dict:
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    model.load_state_dict(ckpt["state_dict"])
+    model.eval()
+    return ckpt.get("meta", {})

@@ -1,0 +1,120 @@
+"""Explicit split of a hardware-layer graph into software pre-processing, the dataflow region
+(hardware layers only) and optional software post-processing."""
+
+from dataclasses import dataclass
+
+import numpy as np
+from onnx import helper
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.util.basic import qonnx_make_model
+
+from finnflow.datatypes import is_integer
+from finnflow.errors import UnsupportedOpError
+from finnflow.transforms.elementwise import per_channel_affine, trace_chain
+from finnflow.transforms.to_hw import is_hw_node
+
+
+@dataclass
+class Partition:
+    preprocess: ModelWrapper
+    dataflow: ModelWrapper
+    postprocess: ModelWrapper | None
+
+
+@dataclass
+class OutputMap:
+    """Graph output = scale * int_tensor + offset per class: maps float outputs to integers."""
+
+    int_tensor: str
+    scale: np.ndarray
+    offset: np.ndarray
+
+    def to_int(self, logits: np.ndarray) -> tuple[np.ndarray, float]:
+        """Integers behind ``logits`` and the worst distance from an integer (in steps)."""
+        raw = (np.asarray(logits, dtype=np.float64) - self.offset) / self.scale
+        return np.rint(raw).astype(np.int64), float(np.abs(raw - np.rint(raw)).max(initial=0))
+
+
+def output_map(model: ModelWrapper) -> OutputMap:
+    """Find the integer tensor behind the (affine) software tail of a streamlined graph."""
+    out = model.graph.output[0].name
+    src, chain = trace_chain(model, out, lambda t: is_integer(model.get_tensor_datatype(t)))
+    if src is None:
+        raise UnsupportedOpError(
+            "the network output is not an elementwise function of an integer tensor: the last "
+            "layer could not be streamlined"
+        )
+    affine = per_channel_affine(model, chain, model.get_tensor_shape(out)[-1])
+    if affine is None:
+        raise UnsupportedOpError("the software tail after the last layer is not affine")
+    return OutputMap(src, *affine)
+
+
+def subgraph(model: ModelWrapper, inputs: list[str], outputs: list[str], name: str) -> ModelWrapper:
+    """The nodes computing ``outputs`` from ``inputs`` as a model of its own, annotations kept."""
+    needed, nodes, stack = set(), [], list(outputs)
+    while stack:
+        t = stack.pop()
+        if t in inputs or t in needed:
+            continue
+        needed.add(t)
+        producer = model.find_producer(t)
+        if producer is None:
+            continue
+        if producer not in nodes:
+            nodes.append(producer)
+        stack += [i for i in producer.input if i and model.get_initializer(i) is None]
+    order = {id(n): i for i, n in enumerate(model.graph.node)}
+    nodes.sort(key=lambda n: order[id(n)])
+    used = {i for n in nodes for i in n.input}
+    inits = [init for init in model.graph.initializer if init.name in used]
+
+    def vi(t):
+        return helper.make_tensor_value_info(t, 1, model.get_tensor_shape(t))
+
+    graph = helper.make_graph(
+        nodes, name, [vi(t) for t in inputs], [vi(t) for t in outputs], initializer=inits
+    )
+    sub = ModelWrapper(qonnx_make_model(graph, opset_imports=list(model.model.opset_import)))
+    for t in used | set(outputs) | set(inputs):
+        dt = model.get_tensor_datatype(t)
+        if is_integer(dt):
+            sub.set_tensor_datatype(t, dt)
+    return sub
+
+
+def split_dataflow(model: ModelWrapper) -> Partition:
+    """Split at the hardware layers, which must form one chain; anything between them is an
+    unsupported op for the accelerator."""
+    hw = [n for n in model.graph.node if is_hw_node(n)]
+    if not hw:
+        raise UnsupportedOpError("no layer of the network could be converted to hardware")
+    chain = [n for n in hw if n.op_type != "LabelSelect"]
+    for prev, node in zip(chain, chain[1:], strict=False):
+        if node.input[0] != prev.output[0]:
+            between = model.find_producer(node.input[0])
+            what = f"{between.op_type!r} (node {between.name!r})" if between else "a graph input"
+            raise UnsupportedOpError(
+                f"{what} sits between hardware layers {prev.name} and {node.name} and cannot be "
+                "mapped to hardware"
+            )
+    for t in [n.output[0] for n in chain[:-1]]:
+        for consumer in model.find_consumers(t):
+            if not is_hw_node(consumer):
+                raise UnsupportedOpError(
+                    f"{consumer.op_type!r} (node {consumer.name!r}) reads an intermediate "
+                    "hardware output and cannot be mapped to hardware"
+                )
+    first_in = chain[0].input[0]
+    label = [n for n in hw if n.op_type == "LabelSelect"]
+    df_out = label[0].output[0] if label else chain[-1].output[0]
+    pre = subgraph(model, [model.graph.input[0].name], [first_in], "preprocess")
+    dataflow = subgraph(model, [first_in], [df_out], "dataflow")
+    post = None
+    if not label:
+        logits = model.graph.output[0].name
+        post = subgraph(model, [df_out], [logits], "postprocess")
+        post.graph.node.append(helper.make_node("ArgMax", [logits], ["label"], axis=-1))
+        post.graph.output.append(helper.make_tensor_value_info("label", 7, [1, 1]))
+        post.graph.output.remove(post.graph.output[0])
+    return Partition(pre, dataflow, post)

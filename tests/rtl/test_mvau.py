@@ -1,0 +1,207 @@
+"""MVAU: bit-exact Verilator simulation against a numpy reference, plus throughput."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from finnflow.sim.verilator import pack, simulate, unpack
+
+
+@dataclass(frozen=True)
+class Cfg:
+    name: str
+    mw: int
+    mh: int
+    simd: int
+    pe: int
+    ibits: int
+    isigned: int
+    wbits: int
+    wsigned: int
+    wbipolar: int = 0
+    xnor: int = 0
+    n_thres: int = 0
+    act_val: int = 0
+
+
+CONFIGS = [
+    Cfg("folded_i4s_w4s", 6, 4, 1, 1, 4, 1, 4, 1),
+    Cfg("unfolded_i2u_w2s_thr", 8, 4, 8, 4, 2, 0, 2, 1, n_thres=3),
+    Cfg("mid_i8s_w8s", 12, 8, 3, 2, 8, 1, 8, 1),
+    Cfg("mid_i1u_w1u_thr", 8, 6, 2, 3, 1, 0, 1, 0, n_thres=1),
+    Cfg("mid_i2s_w4u_thr_neg", 10, 6, 5, 2, 2, 1, 4, 0, n_thres=3, act_val=-2),
+    Cfg("mid_i8u_w1s", 8, 4, 4, 1, 8, 0, 1, 1),
+    Cfg("bipolar_i4u_thr", 16, 8, 4, 4, 4, 0, 1, 0, wbipolar=1, n_thres=15),
+    Cfg("bipolar_i4s", 6, 6, 2, 3, 4, 1, 1, 0, wbipolar=1),
+    Cfg("xnor_thr", 32, 16, 8, 4, 1, 0, 1, 0, xnor=1, n_thres=1),
+    Cfg("xnor_acc_folded", 9, 3, 1, 1, 1, 0, 1, 0, xnor=1),
+    Cfg("wide_i8s_w4s", 32, 16, 16, 8, 8, 1, 4, 1),
+]
+
+
+def _bits_for(lo: int, hi: int) -> int:
+    """Signed two's-complement width holding [lo, hi]."""
+    b = 1
+    while not (-(1 << (b - 1)) <= lo and hi < (1 << (b - 1))):
+        b += 1
+    return b
+
+
+def _rand_int(rng, bits, signed, shape):
+    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+    return rng.integers(lo, hi + 1, size=shape)
+
+
+def make_case(c: Cfg, n_vec: int, seed: int = 1):
+    """Random weights/inputs/thresholds, the reference output and the RTL encodings."""
+    rng = np.random.default_rng(seed)
+    x = _rand_int(rng, c.ibits, c.isigned, (n_vec, c.mw))
+    if c.xnor:
+        wbits_ = rng.integers(0, 2, size=(c.mh, c.mw))
+        acc = (x[:, None, :] == wbits_[None, :, :]).sum(-1)  # popcount of XNOR
+        wenc = wbits_
+        amax = c.mw
+        amin = 0
+    elif c.wbipolar:
+        w = rng.choice([-1, 1], size=(c.mh, c.mw))
+        acc = x @ w.T
+        wenc = (w == 1).astype(int)
+        xmax = max(abs(int(x.min())), abs(int(x.max())), (1 << c.ibits))
+        amax, amin = c.mw * xmax, -c.mw * xmax
+    else:
+        w = _rand_int(rng, c.wbits, c.wsigned, (c.mh, c.mw))
+        acc = x @ w.T
+        wenc = w & ((1 << c.wbits) - 1)
+        ext = [
+            a * b for a in (-(1 << c.ibits), 1 << c.ibits) for b in (-(1 << c.wbits), 1 << c.wbits)
+        ]
+        amax, amin = c.mw * max(ext), c.mw * min(ext)
+    abits = _bits_for(amin, amax + 1)
+    if c.n_thres:
+        # thresholds spread over the observed accumulator range -> non-trivial outputs
+        lo, hi = int(acc.min()), int(acc.max()) + 1
+        thr = np.sort(rng.integers(lo, hi + 1, size=(c.mh, c.n_thres)), axis=1)
+        y = c.act_val + (acc[:, :, None] >= thr[None, :, :]).sum(-1)
+        obits = _bits_for(min(c.act_val, 0), c.act_val + c.n_thres)
+        if c.act_val >= 0:  # unsigned output needs no sign bit
+            obits = max(1, (c.act_val + c.n_thres).bit_length())
+        osigned = c.act_val < 0
+    else:
+        thr, y, obits, osigned = None, acc, abits, True
+    return x, wenc, thr, acc, y, abits, obits, osigned
+
+
+def write_mems(c: Cfg, wenc, thr, abits, d):
+    nf, sf = c.mh // c.pe, c.mw // c.simd
+    wb = 1 if (c.xnor or c.wbipolar) else c.wbits
+    lines = []
+    for a in range(nf):
+        for s in range(sf):
+            lanes = [wenc[a * c.pe + p, s * c.simd + k] for p in range(c.pe) for k in range(c.simd)]
+            lines.append(f"{pack(lanes, wb):x}\n")
+    wf = d / "weights.mem"
+    wf.write_text("".join(lines))
+    tf = d / "thresh.mem"
+    if thr is not None:
+        tl = []
+        for a in range(nf):
+            lanes = [thr[a * c.pe + p, t] for p in range(c.pe) for t in range(c.n_thres)]
+            tl.append(f"{pack(lanes, abits, signed=True):x}\n")
+        tf.write_text("".join(tl))
+    return wf, tf if thr is not None else None
+
+
+def mvau_setup(c: Cfg, sim_dir, build_rtl, n_vec):
+    x, wenc, thr, acc, y, abits, obits, osigned = make_case(c, n_vec)
+    d = sim_dir / "data" / f"mvau_{c.name}"
+    d.mkdir(parents=True, exist_ok=True)
+    wf, tf = write_mems(c, wenc, thr, abits, d)
+    params = dict(
+        MW=c.mw,
+        MH=c.mh,
+        SIMD=c.simd,
+        PE=c.pe,
+        IBITS=c.ibits,
+        ISIGNED=c.isigned,
+        WBITS=1 if (c.xnor or c.wbipolar) else c.wbits,
+        WSIGNED=c.wsigned,
+        WBIPOLAR=c.wbipolar,
+        BINARY_XNOR=c.xnor,
+        ABITS=abits,
+        N_THRES=c.n_thres,
+        OBITS=obits,
+        ACT_VAL=c.act_val,
+        WEIGHT_FILE=str(wf),
+        RAM_STYLE="distributed",
+    )
+    if tf is not None:
+        params["THRESH_FILE"] = str(tf)
+    binary = build_rtl("mvau", params)
+    sf, nf = c.mw // c.simd, c.mh // c.pe
+    words = [
+        pack(v[s * c.simd : (s + 1) * c.simd], c.ibits, c.isigned) for v in x for s in range(sf)
+    ]
+    return binary, words, y, obits, osigned, nf, sf
+
+
+def decode(out_words, c, nf, obits, osigned):
+    lanes = [unpack(w, c.pe, obits, osigned) for w in out_words]
+    return np.array(lanes).reshape(-1, nf * c.pe)
+
+
+@pytest.mark.parametrize("c", CONFIGS, ids=lambda c: c.name)
+def test_mvau(c: Cfg, sim_dir, build_rtl):
+    n_vec = 24
+    binary, words, y, obits, osigned, nf, sf = mvau_setup(c, sim_dir, build_rtl, n_vec)
+    assert np.any(y != 0) and len(np.unique(y)) > 1, "test data must be non-trivial"
+
+    # free-running: bit-exact and one (nf, sf) step per cycle
+    res = simulate(binary, words, n_vec * nf, drain=20)
+    assert len(res.out_words) == n_vec * nf, "spurious output words"
+    np.testing.assert_array_equal(decode(res.out_words, c, nf, obits, osigned), y)
+    starts = np.array(res.out_cycles[::nf])
+    intervals = np.diff(starts[2:])
+    assert np.all(intervals == nf * sf), f"cycles/vector {intervals}, expected {nf * sf}"
+    assert len(res.in_cycles) == len(words)
+
+    # random bubbles and back-pressure
+    for seed, bub, bp in ((1, 0.3, 0.5), (2, 0.0, 0.8), (3, 0.7, 0.0)):
+        res = simulate(binary, words, n_vec * nf, bubble=bub, backpressure=bp, seed=seed)
+        np.testing.assert_array_equal(decode(res.out_words, c, nf, obits, osigned), y)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(6))
+def test_mvau_random_configs(seed, sim_dir, build_rtl):
+    """Randomly drawn encodings/foldings, longer stress runs."""
+    rng = np.random.default_rng(1000 + seed)
+    mw, mh = int(rng.choice([4, 6, 12, 16])), int(rng.choice([2, 4, 6, 8]))
+    simd = int(rng.choice([d for d in range(1, mw + 1) if mw % d == 0]))
+    pe = int(rng.choice([d for d in range(1, mh + 1) if mh % d == 0]))
+    kind = seed % 3  # 0 plain, 1 bipolar, 2 xnor
+    ibits = 1 if kind == 2 else int(rng.choice([1, 2, 4, 8]))
+    wbits = 1 if kind else int(rng.choice([1, 2, 4, 8]))
+    n_thres = int(rng.choice([0, 1, 3, 7]))
+    c = Cfg(
+        f"rand{seed}",
+        mw,
+        mh,
+        simd,
+        pe,
+        ibits,
+        int(kind != 2 and rng.integers(2)),
+        wbits,
+        int(rng.integers(2)),
+        wbipolar=int(kind == 1),
+        xnor=int(kind == 2),
+        n_thres=n_thres,
+        act_val=int(rng.choice([0, -1])) if n_thres else 0,
+    )
+    n_vec = 64
+    binary, words, y, obits, osigned, nf, sf = mvau_setup(c, sim_dir, build_rtl, n_vec)
+    for s, bub, bp in ((seed, 0.5, 0.5), (seed + 100, 0.9, 0.2), (seed + 200, 0.1, 0.95)):
+        res = simulate(binary, words, n_vec * nf, bubble=bub, backpressure=bp, seed=s)
+        np.testing.assert_array_equal(decode(res.out_words, c, nf, obits, osigned), y)
