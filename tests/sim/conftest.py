@@ -31,7 +31,7 @@ def verilator_tool():
 def sim_dir(tmp_path_factory, verilator_tool) -> Path:
     """Build cache directory: $FINNFLOW_SIM_CACHE if set (persistent), else a session tmp dir."""
     env = os.environ.get("FINNFLOW_SIM_CACHE")
-    d = Path(env) if env else tmp_path_factory.mktemp("verilator")
+    d = Path(env) if env else tmp_path_factory.getbasetemp() / "verilator"
     d.mkdir(parents=True, exist_ok=True)
     return d
 

@@ -38,13 +38,13 @@ module label_select #(
   always @* begin
     cand_v = ISIGNED ? {s_axis_tdata[IBITS-1], s_axis_tdata[IBITS-1:0]}
                      : {1'b0, s_axis_tdata[IBITS-1:0]};
-    cand_i = IXB'(widx * PE);
+    cand_i = widx * PE;
     for (p = 1; p < PE; p = p + 1) begin
       lane_v = ISIGNED ? {s_axis_tdata[p*IBITS+IBITS-1], s_axis_tdata[p*IBITS+:IBITS]}
                        : {1'b0, s_axis_tdata[p*IBITS+:IBITS]};
       if (lane_v > cand_v) begin
         cand_v = lane_v;
-        cand_i = IXB'(widx * PE + p);
+        cand_i = widx * PE + p;
       end
     end
     if (widx != 0 && !(cand_v > best_v)) begin

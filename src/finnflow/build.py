@@ -1,0 +1,251 @@
+"""The build: named steps from a config to hardware layers, each writing into one build folder.
+
+Steps: train (or load a checkpoint, or take the user's QONNX model), export, cleanup, streamline,
+convert_to_hw, fold, partition, estimate, verify. ``summary.json`` gathers the results."""
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+from qonnx.core.modelwrapper import ModelWrapper
+
+from finnflow.boards import get_board
+from finnflow.config import BuildConfig
+from finnflow.errors import ConfigError
+from finnflow.execute import execute
+from finnflow.export import export_qonnx, load_model
+from finnflow.folding import ApplyFolding, SetFolding, save_folding, target_cycles
+from finnflow.hw.estimate import estimate_network
+from finnflow.networks import build_fc, parse_precision
+from finnflow.training import (
+    Dataset,
+    load_checkpoint,
+    load_dataset,
+    predict,
+    save_checkpoint,
+    train,
+)
+from finnflow.transforms import cleanup, convert_to_hw, output_map, split_dataflow, streamline
+
+
+def log(message: str) -> None:
+    print(f"[finnflow] {message}", flush=True)
+
+
+@dataclass
+class BuildState:
+    cfg: BuildConfig
+    out: Path
+    data: Dataset | None = None
+    torch_model: object = None
+    models: dict[str, ModelWrapper] = field(default_factory=dict)
+    summary: dict = field(default_factory=dict)
+
+
+def _save(state: BuildState, key: str, model: ModelWrapper, filename: str) -> ModelWrapper:
+    model.save(str(state.out / filename))
+    state.models[key] = model
+    return model
+
+
+def step_train(state: BuildState) -> None:
+    cfg = state.cfg
+    if cfg.dataset is not None:
+        state.data = load_dataset(cfg.dataset, cfg.data_dir, cfg.download)
+    if cfg.model is not None:
+        return
+    precision = parse_precision(cfg.precision)
+    topology = None if cfg.network.upper() == "FC" else cfg.network
+    net = build_fc(
+        state.data.in_features,
+        state.data.num_classes,
+        precision,
+        topology,
+        cfg.hidden,
+        cfg.width,
+        cfg.input_bits,
+    )
+    meta = {"network": cfg.network, "precision": cfg.precision, "dataset": state.data.name}
+    if cfg.checkpoint:
+        log(f"loading checkpoint {cfg.checkpoint}")
+        load_checkpoint(net, Path(cfg.checkpoint))
+        acc = float((predict(net, state.data.x_test).argmax(1) == state.data.y_test).mean())
+    else:
+        log(f"training {cfg.network} {precision} on {state.data.name} for {cfg.train.epochs} epochs")
+        result = train(
+            net,
+            state.data,
+            cfg.train.epochs,
+            cfg.train.batch_size,
+            cfg.train.lr,
+            cfg.train.seed,
+        )
+        save_checkpoint(net, state.out / "checkpoint.pt", result, meta)
+        acc = result.test_accuracy
+        state.summary["train_seconds"] = round(result.seconds, 2)
+    state.torch_model = net
+    state.summary["test_accuracy"] = acc
+    log(f"test accuracy of the quantized network: {acc:.4f}")
+
+
+def step_export(state: BuildState) -> None:
+    if state.cfg.model is not None:
+        log(f"loading QONNX model {state.cfg.model}")
+        model = load_model(Path(state.cfg.model))
+    else:
+        model = export_qonnx(state.torch_model, state.data.in_features, state.out / "qonnx.onnx")
+    _save(state, "qonnx", model, "qonnx.onnx")
+
+
+def step_transform(state: BuildState) -> None:
+    model = _save(state, "cleaned", cleanup(state.models["qonnx"]), "cleaned.onnx")
+    model = _save(state, "streamlined", streamline(model), "streamlined.onnx")
+    model = _save(state, "hw", convert_to_hw(model), "hw.onnx")
+    names = [n.name for n in model.graph.node if n.domain == "finnflow.hw"]
+    log(f"hardware layers: {', '.join(names)}")
+
+
+def step_fold(state: BuildState) -> None:
+    cfg, model = state.cfg, state.models["hw"]
+    if cfg.folding is not None:
+        model = model.transform(ApplyFolding(cfg.folding))
+    else:
+        model = model.transform(SetFolding(target_cycles(cfg.clock_mhz, cfg.target_fps)))
+    _save(state, "folded", model, "folded.onnx")
+    state.summary["folding"] = save_folding(model, state.out / "folding_config.json")
+
+
+def step_partition(state: BuildState) -> None:
+    part = split_dataflow(state.models["folded"])
+    _save(state, "preprocess", part.preprocess, "preprocess.onnx")
+    _save(state, "dataflow", part.dataflow, "dataflow.onnx")
+    if part.postprocess is not None:
+        _save(state, "postprocess", part.postprocess, "postprocess.onnx")
+    state.summary["label_select_in_hw"] = part.postprocess is None
+
+
+def step_estimate(state: BuildState) -> None:
+    cfg = state.cfg
+    est = estimate_network(state.models["dataflow"], cfg.clock_mhz, get_board(cfg.board))
+    (state.out / "estimate.json").write_text(json.dumps(est, indent=2) + "\n")
+    state.summary["estimate"] = est
+    log(
+        f"estimate: {est['max_cycles']} cycles/frame (bottleneck {est['bottleneck']}), "
+        f"{est['fps']:.0f} FPS at {cfg.clock_mhz:g} MHz, {est['lut']} LUT, "
+        f"{est['bram18']} BRAM18, {est['dsp']} DSP"
+    )
+    if not est["fits_board"]:
+        log(f"warning: the design exceeds the {cfg.board}'s resources: {est['utilization']}")
+
+
+def verification_inputs(state: BuildState) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """Real inputs for the bit-exactness checks: the user's .npy, else the dataset's test split."""
+    cfg, n = state.cfg, state.cfg.verify_samples
+    in_shape = state.models["qonnx"].get_tensor_shape(state.models["qonnx"].graph.input[0].name)
+    if cfg.verify_inputs:
+        path = Path(cfg.verify_inputs)
+        if not path.is_file():
+            raise ConfigError(f"verify_inputs file {path} does not exist")
+        x = np.load(path).astype(np.float32)
+        return x[:n].reshape(-1, *in_shape[1:]), None, path.name
+    if state.data is None:
+        raise ConfigError(
+            "no verification inputs: give `verify_inputs: FILE.npy` (or --inputs) or a `dataset`"
+        )
+    x = state.data.x_test[:n]
+    if int(np.prod(in_shape[1:])) != x.shape[1]:
+        raise ConfigError(
+            f"the model's input {in_shape} does not match dataset {state.data.name!r} "
+            f"({x.shape[1]} features): give verify_inputs instead"
+        )
+    return x.reshape(-1, *in_shape[1:]), state.data.y_test[:n], f"{state.data.name} test split"
+
+
+def step_verify(state: BuildState) -> None:
+    """Integer outputs of the last layer at every stage, compared with the first stage."""
+    x, y, source = verification_inputs(state)
+    log(f"verifying bit-exactness on {len(x)} inputs ({source})")
+    models = state.models
+    omap = output_map(models["streamlined"])
+    stage_ints, recovery = {}, {}
+    if state.torch_model is not None:
+        logits = predict(state.torch_model, x.reshape(len(x), -1))
+        stage_ints["brevitas"], recovery["brevitas"] = omap.to_int(logits)
+    qonnx_out = execute(models["qonnx"], x)[models["qonnx"].graph.output[0].name]
+    stage_ints["qonnx"], recovery["qonnx"] = omap.to_int(qonnx_out)
+    streamlined = execute(models["streamlined"], x, full_context=True)
+    stage_ints["streamlined"] = streamlined[omap.int_tensor].astype(np.int64)
+    hw_map = output_map(models["folded"])
+    hw = execute(models["folded"], x, full_context=True)
+    stage_ints["hw_layers"] = hw[hw_map.int_tensor].astype(np.int64)
+    reference_stage = next(iter(stage_ints))
+    reference = stage_ints[reference_stage]
+    bit_exact = {
+        stage: bool(np.array_equal(ints, reference))
+        for stage, ints in stage_ints.items()
+        if stage != reference_stage
+    }
+    pre, df = models["preprocess"], models["dataflow"]
+    labels = execute(df, execute(pre, x)[pre.graph.output[0].name])[df.graph.output[0].name]
+    if "postprocess" in models:
+        post = models["postprocess"]
+        labels = execute(post, labels)["label"]
+    labels = labels.reshape(len(x), -1)[:, 0].astype(np.int64)
+    bit_exact["partitioned"] = bool(np.array_equal(labels, hw["label"].reshape(len(x), -1)[:, 0]))
+    state.summary.update(
+        bit_exact=bit_exact,
+        bit_exact_reference=reference_stage,
+        verified_samples=int(len(x)),
+        verification_inputs=source,
+        float_recovery_error=max(recovery.values()),
+    )
+    if y is not None:
+        state.summary["hw_accuracy"] = float((labels == y).mean())
+    log(f"bit-exact vs {reference_stage}: {bit_exact}")
+    if not all(bit_exact.values()):
+        log("warning: stages disagree; inspect the models in the build folder")
+
+
+STEPS = {
+    "train": step_train,
+    "export": step_export,
+    "transform": step_transform,
+    "fold": step_fold,
+    "partition": step_partition,
+    "estimate": step_estimate,
+    "verify": step_verify,
+}
+
+
+def run_build(cfg: BuildConfig, out: Path | str | None = None) -> dict:
+    """Run every step for ``cfg``; returns (and writes) ``summary.json``."""
+    out = Path(out or Path("build") / cfg.name)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+    state = BuildState(cfg, out)
+    state.summary = {
+        "name": cfg.name,
+        "network": Path(cfg.model).name if cfg.model else cfg.network,
+        "precision": cfg.precision if cfg.model is None else "from model",
+        "input_bits": cfg.input_bits if cfg.model is None else None,
+        "dataset": cfg.dataset,
+        "test_accuracy": None,
+        "board": get_board(cfg.board).name,
+        "clock_mhz": cfg.clock_mhz,
+    }
+    steps = list(STEPS)
+    if cfg.model is None and parse_precision(cfg.precision).is_float:
+        steps = ["train"]
+        state.summary["hardware"] = "skipped: float32 is the software reference"
+    start = time.time()
+    for name in steps:
+        t0 = time.time()
+        STEPS[name](state)
+        state.summary.setdefault("step_seconds", {})[name] = round(time.time() - t0, 2)
+    state.summary["build_seconds"] = round(time.time() - start, 2)
+    (out / "summary.json").write_text(json.dumps(state.summary, indent=2, default=float) + "\n")
+    log(f"wrote {out / 'summary.json'}")
+    return state.summary

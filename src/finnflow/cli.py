@@ -1,0 +1,61 @@
+"""Command line: ``finnflow build CONFIG.yaml`` / ``finnflow build --model M.onnx`` / ``finnflow demo``."""
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from finnflow.errors import FinnflowError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="finnflow", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="build a config (train/export/transform/estimate/verify)")
+    b.add_argument("config", nargs="?", help="build config YAML (see build_configs/)")
+    b.add_argument("--model", help="a QONNX .onnx model exported from Brevitas, instead of training")
+    b.add_argument("--inputs", help="verification inputs (.npy, float, batch first)")
+    b.add_argument("--folding", help="FINN-format folding config JSON")
+    b.add_argument("--out", help="build folder (default: build/<config name>)")
+    d = sub.add_parser("demo", help="the embedded default: TFC w2a2 on digits for Pynq-Z1, 100 MHz")
+    d.add_argument("--out", default="build/demo", help="build folder (default: build/demo)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from finnflow.build import run_build
+    from finnflow.config import DEMO, BuildConfig, load_config, validate
+
+    try:
+        if args.command == "demo":
+            cfg = DEMO
+        elif args.config:
+            cfg = load_config(args.config)
+        elif args.model:
+            cfg = BuildConfig(name=Path(args.model).stem, dataset=None)
+        else:
+            raise FinnflowError("give a config file or --model FILE.onnx")
+        if args.command == "build":
+            if args.model:
+                cfg = replace(cfg, model=args.model)
+            if args.inputs:
+                cfg = replace(cfg, verify_inputs=args.inputs)
+            if args.folding:
+                cfg = replace(cfg, folding=args.folding)
+            cfg = validate(cfg)
+        summary = run_build(cfg, args.out)
+    except FinnflowError as e:
+        print(f"finnflow: error: {e}", file=sys.stderr)
+        return 2
+    if summary.get("test_accuracy") is not None:
+        print(f"test accuracy: {summary['test_accuracy']:.4f}")
+    if "estimate" in summary:
+        est = summary["estimate"]
+        print(f"estimated FPS: {est['fps']:.0f} ({est['max_cycles']} cycles/frame)")
+        print(f"bit-exact: {summary['bit_exact']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
