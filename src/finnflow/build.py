@@ -15,7 +15,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from finnflow.boards import get_board
 from finnflow.config import BuildConfig
 from finnflow.errors import ConfigError
-from finnflow.execute import execute
+from finnflow.execute import execute, execute_float64
 from finnflow.export import export_qonnx, load_model
 from finnflow.folding import ApplyFolding, SetFolding, save_folding, target_cycles
 from finnflow.hw.estimate import estimate_network
@@ -26,6 +26,7 @@ from finnflow.training import (
     load_dataset,
     predict,
     save_checkpoint,
+    seed_everything,
     train,
 )
 from finnflow.transforms import cleanup, convert_to_hw, output_map, split_dataflow, streamline
@@ -59,6 +60,7 @@ def step_train(state: BuildState) -> None:
         return
     precision = parse_precision(cfg.precision)
     topology = None if cfg.network.upper() == "FC" else cfg.network
+    seed_everything(cfg.train.seed)
     net = build_fc(
         state.data.in_features,
         state.data.num_classes,
@@ -74,7 +76,9 @@ def step_train(state: BuildState) -> None:
         load_checkpoint(net, Path(cfg.checkpoint))
         acc = float((predict(net, state.data.x_test).argmax(1) == state.data.y_test).mean())
     else:
-        log(f"training {cfg.network} {precision} on {state.data.name} for {cfg.train.epochs} epochs")
+        log(
+            f"training {cfg.network} {precision} on {state.data.name} for {cfg.train.epochs} epochs"
+        )
         result = train(
             net,
             state.data,
@@ -82,6 +86,7 @@ def step_train(state: BuildState) -> None:
             cfg.train.batch_size,
             cfg.train.lr,
             cfg.train.seed,
+            threads=cfg.train.threads,
         )
         save_checkpoint(net, state.out / "checkpoint.pt", result, meta)
         acc = result.test_accuracy
@@ -142,7 +147,8 @@ def step_estimate(state: BuildState) -> None:
 
 
 def verification_inputs(state: BuildState) -> tuple[np.ndarray, np.ndarray | None, str]:
-    """Real inputs for the bit-exactness checks: the user's .npy, else the dataset's test split."""
+    """Real inputs for the bit-exactness checks: all of the user's .npy, else the first
+    ``verify_samples`` images of the dataset's test split."""
     cfg, n = state.cfg, state.cfg.verify_samples
     in_shape = state.models["qonnx"].get_tensor_shape(state.models["qonnx"].graph.input[0].name)
     if cfg.verify_inputs:
@@ -150,7 +156,7 @@ def verification_inputs(state: BuildState) -> tuple[np.ndarray, np.ndarray | Non
         if not path.is_file():
             raise ConfigError(f"verify_inputs file {path} does not exist")
         x = np.load(path).astype(np.float32)
-        return x[:n].reshape(-1, *in_shape[1:]), None, path.name
+        return x.reshape(-1, *in_shape[1:]), None, path.name
     if state.data is None:
         raise ConfigError(
             "no verification inputs: give `verify_inputs: FILE.npy` (or --inputs) or a `dataset`"
@@ -164,17 +170,30 @@ def verification_inputs(state: BuildState) -> tuple[np.ndarray, np.ndarray | Non
     return x.reshape(-1, *in_shape[1:]), state.data.y_test[:n], f"{state.data.name} test split"
 
 
+def _label_agreement(labels: np.ndarray, logits: np.ndarray) -> float:
+    """Fraction of labels that are a maximizer of the exact (float64) reference logits; the
+    tolerance only admits ties that float rounding splits."""
+    best = logits.max(axis=-1)
+    chosen = np.take_along_axis(logits, labels[:, None], axis=-1)[:, 0]
+    tol = 1e-9 * np.maximum(np.abs(best), 1.0)
+    return float((chosen >= best - tol).mean())
+
+
 def step_verify(state: BuildState) -> None:
-    """Integer outputs of the last layer at every stage, compared with the first stage."""
+    """Integer outputs of the last layer at every stage, compared with the first stage.
+
+    Brevitas and QONNX (the exported graph after qonnx cleanup) compute in float64 and their
+    outputs map back to integers through the affine software tail; the streamlined and hardware
+    graphs are integer already."""
     x, y, source = verification_inputs(state)
     log(f"verifying bit-exactness on {len(x)} inputs ({source})")
     models = state.models
     omap = output_map(models["streamlined"])
     stage_ints, recovery = {}, {}
     if state.torch_model is not None:
-        logits = predict(state.torch_model, x.reshape(len(x), -1))
+        logits = predict(state.torch_model, x.reshape(len(x), -1), exact=True)
         stage_ints["brevitas"], recovery["brevitas"] = omap.to_int(logits)
-    qonnx_out = execute(models["qonnx"], x)[models["qonnx"].graph.output[0].name]
+    qonnx_out = execute_float64(models["cleaned"], x)[models["cleaned"].graph.output[0].name]
     stage_ints["qonnx"], recovery["qonnx"] = omap.to_int(qonnx_out)
     streamlined = execute(models["streamlined"], x, full_context=True)
     stage_ints["streamlined"] = streamlined[omap.int_tensor].astype(np.int64)
@@ -194,13 +213,18 @@ def step_verify(state: BuildState) -> None:
         post = models["postprocess"]
         labels = execute(post, labels)["label"]
     labels = labels.reshape(len(x), -1)[:, 0].astype(np.int64)
-    bit_exact["partitioned"] = bool(np.array_equal(labels, hw["label"].reshape(len(x), -1)[:, 0]))
+    if "label" in hw:
+        hw_labels = hw["label"].reshape(len(x), -1)[:, 0]
+    else:
+        hw_labels = hw[models["folded"].graph.output[0].name].argmax(axis=-1)
+    bit_exact["partitioned"] = bool(np.array_equal(labels, hw_labels))
     state.summary.update(
         bit_exact=bit_exact,
         bit_exact_reference=reference_stage,
         verified_samples=int(len(x)),
         verification_inputs=source,
         float_recovery_error=max(recovery.values()),
+        label_agreement=_label_agreement(labels, omap.scale * reference + omap.offset),
     )
     if y is not None:
         state.summary["hw_accuracy"] = float((labels == y).mean())

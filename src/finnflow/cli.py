@@ -1,4 +1,5 @@
-"""Command line: ``finnflow build CONFIG.yaml`` / ``finnflow build --model M.onnx`` / ``finnflow demo``."""
+"""Command line: ``finnflow build CONFIG.yaml``, ``finnflow build --model M.onnx``,
+``finnflow demo``."""
 
 import argparse
 import sys
@@ -13,7 +14,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build a config (train/export/transform/estimate/verify)")
     b.add_argument("config", nargs="?", help="build config YAML (see build_configs/)")
-    b.add_argument("--model", help="a QONNX .onnx model exported from Brevitas, instead of training")
+    b.add_argument(
+        "--model", help="a QONNX .onnx model exported from Brevitas, instead of training"
+    )
     b.add_argument("--inputs", help="verification inputs (.npy, float, batch first)")
     b.add_argument("--folding", help="FINN-format folding config JSON")
     b.add_argument("--out", help="build folder (default: build/<config name>)")

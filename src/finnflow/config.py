@@ -18,6 +18,7 @@ class TrainConfig:
     batch_size: int = 64
     lr: float = 0.01
     seed: int = 0
+    threads: int = 1
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 
 class FinnflowError(Exception):
-    """Base class of every error finnflow reports to a user (the CLI prints it without a traceback)."""
+    """Base of every error finnflow reports to a user; the CLI prints it without a traceback."""
 
 
 class ConfigError(FinnflowError):

@@ -1,10 +1,14 @@
 """Batched execution of QONNX graphs (qonnx's ``execute_onnx``, node by node)."""
 
 import numpy as np
+from onnx import helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
-from qonnx.transformation.change_batchsize import ChangeBatchSize
+from qonnx.custom_op.general.bipolar_quant import binary_quant
+from qonnx.custom_op.general.intquant import int_quant
 from qonnx.custom_op.registry import getCustomOp
+from qonnx.transformation.change_batchsize import ChangeBatchSize
 from qonnx.transformation.infer_shapes import InferShapes
 
 from finnflow.hw.base import DOMAIN
@@ -22,9 +26,43 @@ def with_batch_size(model: ModelWrapper, batch: int) -> ModelWrapper:
     return copy.transform(InferShapes())
 
 
+def execute_float64(model: ModelWrapper, x: np.ndarray) -> dict:
+    """Run a (reference) QONNX graph node by node in float64 and return every tensor.
+
+    Standard ops use ONNX's reference implementation, Quant/BipolarQuant qonnx's quantizer
+    functions (its ops would cast to float32), other custom ops their qonnx execution.
+    Rounding real values to integer levels is then exact; in float32 a value within a few ulps
+    of a rounding tie can land on either side, depending even on the batch it is computed in."""
+    model = with_batch_size(model, len(x))
+    ctx = {init.name: numpy_helper.to_array(init) for init in model.graph.initializer}
+    ctx = {k: v.astype(np.float64) if v.dtype == np.float32 else v for k, v in ctx.items()}
+    ctx[model.graph.input[0].name] = np.asarray(x, dtype=np.float64)
+    for node in model.graph.node:
+        if node.domain in ("", "ai.onnx"):
+            inputs = [ctx[i] if i else None for i in node.input]
+            io = helper.make_empty_tensor_value_info
+            graph = helper.make_graph(
+                [node], "n", [io(i) for i in node.input if i], [io(o) for o in node.output if o]
+            )
+            sub = helper.make_model(graph, opset_imports=model.model.opset_import)
+            feed = {i: v for i, v in zip(node.input, inputs, strict=True) if i}
+            outs = ReferenceEvaluator(sub).run(None, feed)
+            ctx.update((k, v) for k, v in zip(node.output, outs, strict=False) if k)
+        elif node.op_type in ("Quant", "IntQuant"):
+            inst = getCustomOp(node)
+            x_in, scale, zp, bits = (ctx[i] for i in node.input[:4])
+            attrs = (inst.get_nodeattr(a) for a in ("signed", "narrow", "rounding_mode"))
+            ctx[node.output[0]] = int_quant(x_in, scale, zp, bits, *attrs)
+        elif node.op_type == "BipolarQuant":
+            ctx[node.output[0]] = binary_quant(ctx[node.input[0]], ctx[node.input[1]])
+        else:
+            getCustomOp(node).execute_node(ctx, model.graph)
+    return ctx
+
+
 def execute(model: ModelWrapper, x: np.ndarray, full_context: bool = False) -> dict:
-    """Run ``model`` on the batch ``x`` (float32) and return its outputs by name, or every tensor
-    of the graph when ``full_context`` is set."""
+    """Run ``model`` on the batch ``x`` and return its outputs by name, or every tensor of the
+    graph when ``full_context`` is set."""
     x = np.asarray(x, dtype=np.float32)
     batched = with_batch_size(model, len(x))
     return execute_onnx(batched, {batched.graph.input[0].name: x}, full_context)

@@ -107,7 +107,9 @@ class SetFolding(Transformation):
                     if inst.get_exp_cycles() <= self.target:
                         break
             else:
-                total = inst.get_nodeattr("NumChannels" if node.op_type == "Thresholding" else "Labels")
+                total = inst.get_nodeattr(
+                    "NumChannels" if node.op_type == "Thresholding" else "Labels"
+                )
                 for pe in divisors(total):
                     inst.set_nodeattr("PE", pe)
                     if inst.get_exp_cycles() <= self.target:

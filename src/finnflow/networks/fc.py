@@ -12,7 +12,7 @@ TOPOLOGIES = {"TFC": (64, 64, 64), "SFC": (256, 256, 256), "LFC": (1024, 1024, 1
 
 
 def hidden_sizes(topology: str | None, hidden: list[int] | None, width: float = 1.0) -> list[int]:
-    """Hidden layer sizes from a named topology or an explicit list, scaled by a width multiplier."""
+    """Hidden sizes from a named topology or an explicit list, scaled by a width multiplier."""
     if hidden is None:
         key = (topology or "TFC").upper()
         if key not in TOPOLOGIES:
@@ -88,7 +88,10 @@ class FC(nn.Module):
             width = h
         layers.append(
             qnn.QuantLinear(
-                width, num_classes, bias=False, weight_quant=wq,
+                width,
+                num_classes,
+                bias=False,
+                weight_quant=wq,
                 weight_bit_width=precision.weight_bits,
             )
         )

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
@@ -50,11 +50,12 @@ class SimulationDeadlock(SimulationError):
 
 @dataclass
 class SimResult:
+    """Accepted output words and the cycles at which output / input words were transferred."""
+
     out_words: list[int]
     out_cycles: list[int]
     in_cycles: list[int]
-    cycles: int
-    extra: dict = field(default_factory=dict)
+    cycles: int  # total simulated cycles after reset
 
 
 def find_verilator() -> tuple[str, dict[str, str]]:
@@ -243,9 +244,15 @@ def build(top_module: str, sources: list[Path], params: dict, build_dir: Path) -
     """Verilate and compile ``top_module`` with parameter overrides; return the binary path.
 
     Builds are cached in ``build_dir/<top>_<hash>`` keyed on sources, parameters and tool version;
-    the Verilator runtime objects are compiled once per ``build_dir`` and reused.
+    the Verilator runtime objects are compiled once per ``build_dir`` and reused. Memory files
+    ($readmemh) are read when the simulation starts, so only their paths are part of the key.
     """
     exe, env = _env()
+    for tool in ("make", (env.get("CXX") or "g++").split()[0]):
+        if shutil.which(tool) is None:
+            raise ToolNotFoundError(
+                f"{tool} not found: Verilator builds need make and a C++ compiler"
+            )
     sources = [Path(s).resolve() for s in sources]
     key = hashlib.sha256()
     for item in (top_module, _TB_TEMPLATE, verilator_version(), json.dumps(params, default=str)):

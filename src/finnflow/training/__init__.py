@@ -7,6 +7,7 @@ from finnflow.training.train import (
     load_checkpoint,
     predict,
     save_checkpoint,
+    seed_everything,
     train,
 )
 
@@ -20,5 +21,6 @@ __all__ = [
     "predict",
     "read_idx",
     "save_checkpoint",
+    "seed_everything",
     "train",
 ]

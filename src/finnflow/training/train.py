@@ -1,5 +1,6 @@
 """Quantization-aware training: Adam with a cosine schedule, deterministic under a seed."""
 
+import copy
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -28,11 +29,19 @@ def seed_everything(seed: int) -> None:
 
 
 @torch.no_grad()
-def predict(model: nn.Module, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """Logits of the model in eval mode (the quantized model for Brevitas networks)."""
+def predict(
+    model: nn.Module, x: np.ndarray, batch_size: int = 1024, exact: bool = False
+) -> np.ndarray:
+    """Logits of the model in eval mode (the quantized model for Brevitas networks).
+
+    ``exact`` evaluates a float64 copy, for bit-exactness checks: in float32 a value within a
+    few ulps of a rounding tie can quantize either way, depending even on the batch."""
     model.eval()
+    dtype = torch.float64 if exact else torch.float32
+    if exact:
+        model = copy.deepcopy(model).to(dtype)
     outs = [
-        model(torch.from_numpy(x[i : i + batch_size])).numpy()
+        model(torch.from_numpy(x[i : i + batch_size]).to(dtype)).numpy()
         for i in range(0, len(x), batch_size)
     ]
     return np.concatenate(outs)
@@ -50,9 +59,14 @@ def train(
     lr: float = 0.01,
     seed: int = 0,
     progress: bool = True,
+    threads: int = 1,
 ) -> TrainResult:
-    """Train ``model`` on ``data`` and return the test accuracy of the (quantized) model."""
+    """Train ``model`` on ``data`` and return the test accuracy of the (quantized) model.
+
+    ``threads`` CPU threads for torch (0: torch's default); small networks train fastest on one."""
     seed_everything(seed)
+    if threads > 0:
+        torch.set_num_threads(threads)
     rng = np.random.default_rng(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, epochs))

@@ -66,9 +66,7 @@ class GemmToMatMul(Transformation):
                 if _attr(node, flag, 0):
                     src = a if name == "a" else b
                     t_out = model.make_new_valueinfo_name()
-                    new_nodes.append(
-                        helper.make_node("Transpose", [src], [t_out], perm=[1, 0])
-                    )
+                    new_nodes.append(helper.make_node("Transpose", [src], [t_out], perm=[1, 0]))
                     if name == "a":
                         a = t_out
                     else:

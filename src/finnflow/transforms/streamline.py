@@ -198,7 +198,6 @@ class QuantInputToInteger(Transformation):
     BINARY {0, 1}."""
 
     def apply(self, model: ModelWrapper):
-        is_int = _is_int(model)
         for node in model.graph.node:
             if node.op_type not in QUANT_OPS or model.get_initializer(node.input[0]) is not None:
                 continue
@@ -292,6 +291,15 @@ def compute_thresholds(level_fn, lo: np.ndarray, hi: np.ndarray, n_levels: int) 
     return right
 
 
+def _level_fn(model: ModelWrapper, chain, spec: QuantSpec, sign: np.ndarray):
+    """Quantizer level (from 0) of ``chain(sign * x)`` for integer inputs ``x``."""
+
+    def levels(x):
+        return spec.level(evaluate_chain(model, chain, sign * x)) - spec.lo
+
+    return levels
+
+
 class ThresholdActivations(Transformation):
     """int tensor -> per-channel elementwise chain -> Quant  ==>  MultiThreshold -> real scaling.
 
@@ -315,14 +323,9 @@ class ThresholdActivations(Transformation):
             else:
                 dlo, dhi = value_range(model.get_tensor_datatype(src))
                 lo, hi = np.full(channels, dlo), np.full(channels, dhi)
-
-            def levels(x, sign):
-                return spec.level(evaluate_chain(model, chain, sign * x)) - spec.lo
-
+            levels = _level_fn(model, chain, spec, np.ones(channels))
+            decreasing = levels(hi[None, :].astype(float))[0] < levels(lo[None, :].astype(float))[0]
             sign = np.ones(channels)
-            decreasing = levels(hi[None, :].astype(float), 1)[0] < levels(
-                lo[None, :].astype(float), 1
-            )[0]
             if decreasing.any():
                 if matmul is None or len(model.find_consumers(src)) != 1:
                     raise UnsupportedOpError(
@@ -335,7 +338,8 @@ class ThresholdActivations(Transformation):
                 sign[decreasing] = -1
                 lo, hi = _matmul_acc_range(model, matmul)
             n_levels = spec.hi - spec.lo
-            thresholds = compute_thresholds(lambda x: levels(x, sign), lo, hi, n_levels).T
+            levels = _level_fn(model, chain, spec, sign)
+            thresholds = compute_thresholds(levels, lo, hi, n_levels).T
             t_name = _const(model, thresholds)
             t_lo, t_hi = int(thresholds.min()), int(thresholds.max())
             model.set_tensor_datatype(t_name, int_type_for_range(min(t_lo, 0), max(t_hi, 0)))

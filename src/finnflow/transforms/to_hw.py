@@ -1,4 +1,4 @@
-"""Conversion of the streamlined integer graph to finnflow hardware layers (FINN attribute names)."""
+"""Conversion of the streamlined integer graph to hardware layers with FINN's attribute names."""
 
 import numpy as np
 from onnx import helper

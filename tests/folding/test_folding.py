@@ -1,0 +1,54 @@
+import json
+
+import pytest
+from conftest import quick_config
+from qonnx.custom_op.registry import getCustomOp
+
+from finnflow.build import run_build
+from finnflow.errors import FoldingError
+from finnflow.export import load_model
+from finnflow.folding import ApplyFolding, SetFolding, folding_config
+from finnflow.hw.estimate import estimate_network
+
+
+@pytest.fixture(scope="module")
+def hw_model(build_dir):
+    out = build_dir / "folding"
+    run_build(quick_config("w2a2", epochs=1), out)
+    return load_model(out / "hw.onnx")
+
+
+def test_apply_finn_format_config(hw_model, tmp_path):
+    cfg = {"Defaults": {}, "MVAU_0": {"PE": 16, "SIMD": 32}, "MVAU_1": {"PE": 4, "SIMD": 8}}
+    path = tmp_path / "folding.json"
+    path.write_text(json.dumps(cfg))
+    model = hw_model.transform(ApplyFolding(path))
+    out = folding_config(model)
+    assert out["MVAU_0"]["PE"] == 16 and out["MVAU_0"]["SIMD"] == 32
+    assert out["MVAU_1"]["PE"] == 4 and out["LabelSelect_0"] == {"PE": 1}
+    est = estimate_network(model, 100.0)
+    assert est["layers"]["MVAU_0"]["cycles"] == (64 // 16) * (64 // 32)
+
+
+@pytest.mark.parametrize(
+    "cfg, match",
+    [
+        ({"MVAU_0": {"PE": 5}}, r"MVAU_0: PE=5 does not divide MH=64; valid PE values are"),
+        ({"MVAU_1": {"SIMD": 7}}, r"MVAU_1: SIMD=7 does not divide MW=64"),
+        ({"MVAU_9": {"PE": 1}}, r"names layer 'MVAU_9'.*MVAU_0, MVAU_1"),
+        ({"MVAU_0": {"PEE": 2}}, r"'PEE' is not a folding attribute"),
+    ],
+)
+def test_bad_folding_is_named(hw_model, cfg, match):
+    with pytest.raises(FoldingError, match=match):
+        hw_model.transform(ApplyFolding(cfg))
+
+
+@pytest.mark.parametrize("target", [1, 50, 500, 5000])
+def test_set_folding_reaches_target(hw_model, target):
+    model = hw_model.transform(SetFolding(target))
+    for node in model.graph.node:
+        if node.domain == "finnflow.hw":
+            inst = getCustomOp(node)
+            inst.verify_folding()
+            assert inst.get_exp_cycles() <= max(target, 1)

@@ -1,0 +1,42 @@
+"""The embedded default: `finnflow demo` on digits, with the summary the README promises."""
+
+import json
+
+from finnflow.cli import main
+
+
+def test_demo(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "test accuracy:" in printed and "estimated FPS:" in printed
+    summary = json.loads((out / "summary.json").read_text())
+    for key in (
+        "network",
+        "precision",
+        "dataset",
+        "test_accuracy",
+        "bit_exact",
+        "board",
+        "clock_mhz",
+        "folding",
+        "estimate",
+    ):
+        assert key in summary
+    for key in ("max_cycles", "fps", "lut", "bram18", "dsp"):
+        assert key in summary["estimate"]
+    assert summary["test_accuracy"] >= 0.90
+    assert summary["board"] == "Pynq-Z1" and summary["clock_mhz"] == 100.0
+    assert all(summary["bit_exact"].values())
+    est = summary["estimate"]
+    assert est["fps"] == 100e6 / est["max_cycles"]
+    for name in (
+        "qonnx.onnx",
+        "streamlined.onnx",
+        "hw.onnx",
+        "dataflow.onnx",
+        "preprocess.onnx",
+        "folding_config.json",
+        "checkpoint.pt",
+    ):
+        assert (out / name).is_file(), name

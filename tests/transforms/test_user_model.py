@@ -1,0 +1,82 @@
+"""A QONNX model the user exported from Brevitas (not made by finnflow) builds to hardware layers
+whose execution matches the model's own QONNX execution bit for bit."""
+
+import numpy as np
+import pytest
+import torch
+from brevitas import nn as qnn
+from brevitas.export import export_qonnx
+from brevitas.quant import Int8WeightPerChannelFloat, Uint8ActPerTensorFloat
+from torch import nn
+
+from finnflow.cli import main
+from finnflow.export import load_model
+
+
+class UserNet(nn.Module):
+    """Differs from finnflow's FC on purpose: image-shaped input and Flatten, biases, per-channel
+    weight scales, unsigned ReLU activations, a bias on the output layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.inp = qnn.QuantIdentity(
+            bit_width=4, act_quant=Uint8ActPerTensorFloat, return_quant_tensor=True
+        )
+        self.fc1 = qnn.QuantLinear(
+            64, 48, bias=True, weight_bit_width=3, weight_quant=Int8WeightPerChannelFloat
+        )
+        self.bn1 = nn.BatchNorm1d(48)
+        self.act1 = qnn.QuantReLU(bit_width=3, return_quant_tensor=True)
+        self.fc2 = qnn.QuantLinear(
+            48, 10, bias=True, weight_bit_width=4, weight_quant=Int8WeightPerChannelFloat
+        )
+
+    def forward(self, x):
+        x = self.inp(torch.flatten(x, 1))
+        return self.fc2(self.act1(self.bn1(self.fc1(x))))
+
+
+@pytest.fixture(scope="module")
+def user_model(tmp_path_factory, digits):
+    torch.manual_seed(0)
+    net = UserNet()
+    opt = torch.optim.Adam(net.parameters(), lr=0.01)
+    x = torch.from_numpy(digits.x_train).reshape(-1, 1, 8, 8)
+    y = torch.from_numpy(digits.y_train)
+    for _ in range(3):
+        for i in range(0, len(x), 64):
+            opt.zero_grad()
+            nn.functional.cross_entropy(net(x[i : i + 64]), y[i : i + 64]).backward()
+            opt.step()
+    net.eval()
+    folder = tmp_path_factory.mktemp("user")
+    export_qonnx(net, torch.zeros(1, 1, 8, 8), export_path=str(folder / "user.onnx"))
+    inputs = digits.x_test[:250].reshape(-1, 1, 8, 8)
+    np.save(folder / "inputs.npy", inputs)
+    return folder
+
+
+def test_user_model_builds_bit_exact(user_model, capsys):
+    out = user_model / "build"
+    rc = main(
+        [
+            "build",
+            "--model",
+            str(user_model / "user.onnx"),
+            "--inputs",
+            str(user_model / "inputs.npy"),
+            "--out",
+            str(out),
+        ]
+    )
+    assert rc == 0, capsys.readouterr().err
+    import json
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["bit_exact_reference"] == "qonnx"
+    assert summary["verified_samples"] == 250
+    assert all(summary["bit_exact"].values()), summary["bit_exact"]
+    hw = load_model(out / "hw.onnx")
+    assert [n.op_type for n in hw.graph.node if n.domain == "finnflow.hw"] == ["MVAU", "MVAU"]
+    # the output bias differs per class, so argmax stays in software post-processing
+    assert not summary["label_select_in_hw"] and (out / "postprocess.onnx").is_file()
