@@ -1,7 +1,8 @@
 """The build: named steps from a config to hardware layers, each writing into one build folder.
 
-Steps: train (or load a checkpoint, or take the user's QONNX model), export, cleanup, streamline,
-convert_to_hw, fold, partition, estimate, verify. ``summary.json`` gathers the results."""
+Steps: train (or load a checkpoint, or take the user's QONNX model), export, transform (cleanup,
+streamline, convert to hardware layers), fold, partition, estimate, verify (bit-exactness of
+every stage), rtlsim (generated RTL in Verilator). ``summary.json`` gathers the results."""
 
 import json
 import time
@@ -11,15 +12,18 @@ from pathlib import Path
 import numpy as np
 import yaml
 from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.registry import getCustomOp
 
 from finnflow.boards import get_board
 from finnflow.config import BuildConfig
-from finnflow.errors import ConfigError
+from finnflow.errors import ConfigError, ToolNotFoundError
 from finnflow.execute import execute, execute_float64
 from finnflow.export import export_qonnx, load_model
 from finnflow.folding import ApplyFolding, SetFolding, save_folding, target_cycles
-from finnflow.hw.estimate import estimate_network
+from finnflow.hw.estimate import estimate_network, hw_nodes
 from finnflow.networks import build_fc, parse_precision
+from finnflow.sim.rtlsim import simulate_stitched
+from finnflow.sim.verilator import find_verilator
 from finnflow.training import (
     Dataset,
     load_checkpoint,
@@ -233,6 +237,63 @@ def step_verify(state: BuildState) -> None:
         log("warning: stages disagree; inspect the models in the build folder")
 
 
+RTLSIM_AUTO_MAX_LANES = 8192
+RTLSIM_AUTO_MAX_CYCLES = 20_000_000
+
+
+def rtlsim_wanted(state: BuildState) -> tuple[bool, str]:
+    """Whether the rtlsim step runs: always, never, or (``auto``) for designs whose datapath
+    (sum of PE x SIMD) and simulated cycles stay small enough to build and run in seconds."""
+    cfg = state.cfg
+    if cfg.rtlsim in (True, False):
+        return cfg.rtlsim, "set in the config"
+    est = state.summary["estimate"]
+    lanes = 0
+    for node in hw_nodes(state.models["dataflow"]):
+        inst = getCustomOp(node)
+        simd = inst.get_nodeattr("SIMD") if node.op_type == "MVAU" else 1
+        lanes += inst.get_nodeattr("PE") * simd
+    cycles = est["max_cycles"] * cfg.rtlsim_frames
+    if lanes > RTLSIM_AUTO_MAX_LANES or cycles > RTLSIM_AUTO_MAX_CYCLES:
+        return False, (
+            f"skipped by rtlsim: auto ({lanes} PE x SIMD lanes, {cycles} cycles); "
+            "set rtlsim: true to force it"
+        )
+    try:
+        find_verilator()
+    except ToolNotFoundError as e:
+        return False, f"skipped by rtlsim: auto: {e}"
+    return True, "auto"
+
+
+def step_rtlsim(state: BuildState) -> None:
+    """Generate the stitched RTL and simulate it with Verilator on real inputs, comparing the
+    outputs with the Python execution of the same dataflow graph."""
+    wanted, why = rtlsim_wanted(state)
+    if not wanted:
+        state.summary["rtlsim"] = {"skipped": why}
+        log(f"rtlsim {why}")
+        return
+    cfg, pre, df = state.cfg, state.models["preprocess"], state.models["dataflow"]
+    x, _, source = verification_inputs(state)
+    x = x[: cfg.rtlsim_frames]
+    x_int = execute(pre, x)[pre.graph.output[0].name]
+    expected = execute(df, x_int)[df.graph.output[0].name].reshape(len(x), -1)
+    log(f"rtlsim: generating RTL and simulating {len(x)} frames ({source}) with Verilator")
+    design, result = simulate_stitched(df, x_int, state.out / "rtl")
+    summary = result.summary(cfg.clock_mhz)
+    summary["bit_exact"] = bool(np.array_equal(result.outputs, expected.astype(np.int64)))
+    est_cycles = state.summary["estimate"]["max_cycles"]
+    summary["cycles_vs_estimate"] = round(result.cycles_per_frame / est_cycles, 4)
+    state.summary["rtlsim"] = summary
+    (state.out / "rtlsim.json").write_text(json.dumps(summary, indent=2) + "\n")
+    log(
+        f"rtlsim: bit-exact {summary['bit_exact']}, {result.cycles_per_frame:g} cycles/frame "
+        f"(estimate {est_cycles}), latency {result.latency_cycles} cycles, "
+        f"{summary['fps']:.0f} FPS at {cfg.clock_mhz:g} MHz"
+    )
+
+
 STEPS = {
     "train": step_train,
     "export": step_export,
@@ -241,6 +302,7 @@ STEPS = {
     "partition": step_partition,
     "estimate": step_estimate,
     "verify": step_verify,
+    "rtlsim": step_rtlsim,
 }
 
 

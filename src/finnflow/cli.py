@@ -20,6 +20,11 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--inputs", help="verification inputs (.npy, float, batch first)")
     b.add_argument("--folding", help="FINN-format folding config JSON")
     b.add_argument("--out", help="build folder (default: build/<config name>)")
+    b.add_argument(
+        "--rtlsim",
+        choices=["auto", "on", "off"],
+        help="simulate the generated RTL with Verilator (default: the config's, auto)",
+    )
     d = sub.add_parser("demo", help="the embedded default: TFC w2a2 on digits for Pynq-Z1, 100 MHz")
     d.add_argument("--out", default="build/demo", help="build folder (default: build/demo)")
     return p
@@ -46,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
                 cfg = replace(cfg, verify_inputs=args.inputs)
             if args.folding:
                 cfg = replace(cfg, folding=args.folding)
+            if args.rtlsim:
+                cfg = replace(cfg, rtlsim={"auto": "auto", "on": True, "off": False}[args.rtlsim])
             cfg = validate(cfg)
         summary = run_build(cfg, args.out)
     except FinnflowError as e:
@@ -57,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
         est = summary["estimate"]
         print(f"estimated FPS: {est['fps']:.0f} ({est['max_cycles']} cycles/frame)")
         print(f"bit-exact: {summary['bit_exact']}")
+    rtlsim = summary.get("rtlsim", {})
+    if "cycles_per_frame" in rtlsim:
+        print(
+            f"rtlsim: bit-exact {rtlsim['bit_exact']} on {rtlsim['frames']} frames, "
+            f"{rtlsim['cycles_per_frame']:g} cycles/frame, {rtlsim['fps']:.0f} FPS"
+        )
     return 0
 
 

@@ -41,6 +41,8 @@ class BuildConfig:
     folding: str | dict | None = None
     target_fps: float = 100000.0
     verify_samples: int = 200
+    rtlsim: str | bool = "auto"
+    rtlsim_frames: int = 100
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -75,6 +77,11 @@ def validate(cfg: BuildConfig) -> BuildConfig:
     _check(cfg.clock_mhz > 0, f"clock_mhz={cfg.clock_mhz} must be positive")
     _check(cfg.target_fps > 0, f"target_fps={cfg.target_fps} must be positive")
     _check(cfg.verify_samples >= 1, "verify_samples must be at least 1")
+    _check(
+        cfg.rtlsim in (True, False, "auto"),
+        f"rtlsim={cfg.rtlsim!r}: use true, false or auto (simulate designs that build quickly)",
+    )
+    _check(cfg.rtlsim_frames >= 1, "rtlsim_frames must be at least 1")
     _check(cfg.train.epochs >= 1, "train.epochs must be at least 1")
     return cfg
 

@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from finnflow.errors import FinnflowError, ToolNotFoundError
+
 __all__ = [
     "ToolNotFoundError",
     "SimulationError",
@@ -36,11 +38,7 @@ DEADLOCK_EXIT = 3
 _TB_NAME = "finnflow_tb.cpp"
 
 
-class ToolNotFoundError(RuntimeError):
-    """A required external tool is not installed."""
-
-
-class SimulationError(RuntimeError):
+class SimulationError(FinnflowError):
     """The simulation binary failed."""
 
 
