@@ -19,7 +19,7 @@ def digits():
     return load_dataset("digits")
 
 
-def quick_config(precision: str, input_bits: int = 8, epochs: int = 4, **kw) -> BuildConfig:
+def make_quick_config(precision: str, input_bits: int = 8, epochs: int = 4, **kw) -> BuildConfig:
     """A small TFC-shaped build on digits (hidden 64-32), trained for a few epochs."""
     return validate(
         BuildConfig(
@@ -31,6 +31,7 @@ def quick_config(precision: str, input_bits: int = 8, epochs: int = 4, **kw) -> 
             dataset="digits",
             train=TrainConfig(epochs=epochs),
             verify_samples=kw.pop("verify_samples", 300),
+            rtlsim=kw.pop("rtlsim", False),
             **kw,
         )
     )
@@ -39,3 +40,16 @@ def quick_config(precision: str, input_bits: int = 8, epochs: int = 4, **kw) -> 
 @pytest.fixture(scope="session")
 def build_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("builds")
+
+
+@pytest.fixture(scope="session")
+def quick_config():
+    """Factory of small digits builds: ``quick_config("w2a2", input_bits=8, epochs=4, ...)``."""
+    return make_quick_config
+
+
+@pytest.fixture(scope="session")
+def shared_mnist():
+    if not SHARED_MNIST.is_dir():
+        pytest.skip("shared MNIST files not present")
+    return SHARED_MNIST

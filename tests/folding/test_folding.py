@@ -1,7 +1,6 @@
 import json
 
 import pytest
-from conftest import quick_config
 from qonnx.custom_op.registry import getCustomOp
 
 from finnflow.build import run_build
@@ -12,7 +11,7 @@ from finnflow.hw.estimate import estimate_network
 
 
 @pytest.fixture(scope="module")
-def hw_model(build_dir):
+def hw_model(build_dir, quick_config):
     out = build_dir / "folding"
     run_build(quick_config("w2a2", epochs=1), out)
     return load_model(out / "hw.onnx")

@@ -2,7 +2,6 @@ import gzip
 
 import numpy as np
 import pytest
-from conftest import SHARED_MNIST
 
 from finnflow.errors import ConfigError, DatasetNotFoundError
 from finnflow.training import load_dataset, read_idx
@@ -15,9 +14,8 @@ def test_digits_is_embedded_and_split(digits):
     assert len(np.unique(digits.y_test)) == 10
 
 
-@pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="shared MNIST files not present")
-def test_mnist_from_idx_folder():
-    data = load_dataset("mnist", SHARED_MNIST)
+def test_mnist_from_idx_folder(shared_mnist):
+    data = load_dataset("mnist", shared_mnist)
     assert data.x_train.shape == (10000, 784) and data.x_test.shape == (10000, 784)
     assert data.x_test.max() == 1.0 and set(np.unique(data.y_test)) == set(range(10))
 

@@ -1,7 +1,6 @@
 """Bit-exactness of every stage on real digits test images, for the precisions the flow supports."""
 
 import pytest
-from conftest import quick_config
 
 from finnflow.build import run_build
 
@@ -18,7 +17,7 @@ PRECISIONS = [
 
 
 @pytest.mark.parametrize("precision, input_bits", PRECISIONS)
-def test_all_stages_bit_exact(precision, input_bits, build_dir):
+def test_all_stages_bit_exact(precision, input_bits, build_dir, quick_config):
     cfg = quick_config(precision, input_bits)
     summary = run_build(cfg, build_dir / cfg.name)
     assert summary["verified_samples"] >= 200

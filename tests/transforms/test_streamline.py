@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-from conftest import quick_config
 
 from finnflow.build import run_build
 from finnflow.datatypes import is_integer
@@ -9,7 +8,7 @@ from finnflow.transforms.streamline import compute_thresholds
 
 
 @pytest.fixture(scope="module")
-def w1a1_build(build_dir):
+def w1a1_build(build_dir, quick_config):
     cfg = quick_config("w1a1", 1)
     out = build_dir / "streamline-w1a1"
     run_build(cfg, out)
