@@ -1,11 +1,16 @@
-"""Shared fixtures: real data (scikit-learn digits), small trained builds made once per run."""
+"""Shared fixtures: real data (scikit-learn digits), small trained builds, Verilator and Yosys."""
 
+import os
+import shutil
 import warnings
 from pathlib import Path
 
 import pytest
 
 from finnflow.config import BuildConfig, TrainConfig, validate
+from finnflow.errors import ToolNotFoundError
+from finnflow.rtl import LIB_DIR
+from finnflow.sim import verilator as vl
 
 SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist"
 
@@ -53,3 +58,38 @@ def shared_mnist():
     if not SHARED_MNIST.is_dir():
         pytest.skip("shared MNIST files not present")
     return SHARED_MNIST
+
+
+@pytest.fixture(scope="session")
+def verilator_tool():
+    try:
+        return vl.find_verilator()
+    except ToolNotFoundError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def sim_dir(tmp_path_factory, verilator_tool) -> Path:
+    """Build cache directory: $FINNFLOW_SIM_CACHE if set (persistent), else a session tmp dir."""
+    env = os.environ.get("FINNFLOW_SIM_CACHE")
+    d = Path(env) if env else tmp_path_factory.getbasetemp() / "verilator"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+@pytest.fixture(scope="session")
+def build_rtl(sim_dir):
+    """build_rtl(top, params) -> testbench binary for a module of the RTL library."""
+
+    def _build(top: str, params: dict) -> Path:
+        return vl.build(top, sorted(LIB_DIR.glob("*.sv")), params, sim_dir / "bin")
+
+    return _build
+
+
+@pytest.fixture(scope="session")
+def yosys_exe():
+    exe = shutil.which("yosys")
+    if exe is None:
+        pytest.skip("yosys not installed (apt-get install yosys)")
+    return exe

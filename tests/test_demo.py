@@ -40,3 +40,10 @@ def test_demo(tmp_path, capsys):
         "checkpoint.pt",
     ):
         assert (out / name).is_file(), name
+    rtlsim = summary["rtlsim"]
+    if "skipped" in rtlsim:
+        assert "Verilator not found" in rtlsim["skipped"]
+    else:
+        assert rtlsim["bit_exact"] and rtlsim["frames"] == 100
+        assert rtlsim["cycles_per_frame"] == est["max_cycles"]
+        assert rtlsim["fps"] == est["fps"] and "Verilator" in rtlsim["verilator"]

@@ -59,7 +59,9 @@ def small_build(build_dir, digits, quick_config):
 
 
 @pytest.mark.parametrize("precision, input_bits, folding", CASES)
-def test_rtlsim_matches_python_and_estimate(small_build, precision, input_bits, folding):
+def test_rtlsim_matches_python_and_estimate(
+    small_build, precision, input_bits, folding, verilator_tool
+):
     out, dataflow, x_int = small_build(precision, input_bits)
     model = dataflow.transform(ApplyFolding(FOLDINGS[folding]))
     expected = execute(model, x_int)[model.graph.output[0].name].reshape(FRAMES, -1)

@@ -1,0 +1,109 @@
+"""Benchmark of the rtlsim stage: Verilator build time, simulated cycles per second and frames per
+second of the simulation itself, for TFC and SFC at w1a1 and w2a2.
+
+Networks are trained for one epoch on MNIST (the 10k subset beside the project, else digits),
+converted and folded for ``--target-fps``; each design is built in a fresh folder (cold
+Verilator build, runtime objects included) and simulated on real test images.
+
+    python bench/rtlsim_bench.py [--frames 200] [--repeat 2] [--out bench/results/rtlsim.json]
+"""
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+from finnflow.build import run_build
+from finnflow.config import BuildConfig, TrainConfig, validate
+from finnflow.execute import execute
+from finnflow.export import load_model
+from finnflow.hw.estimate import estimate_network
+from finnflow.sim.rtlsim import simulate_stitched
+from finnflow.training import load_dataset
+
+SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist"
+CASES = [("TFC", "w1a1"), ("TFC", "w2a2"), ("SFC", "w1a1"), ("SFC", "w2a2")]
+
+
+def bench_case(network, precision, args, dataset, data_dir, work: Path) -> dict:
+    cfg = validate(
+        BuildConfig(
+            name=f"{network}-{precision}",
+            network=network,
+            precision=precision,
+            input_bits=1 if precision == "w1a1" else 8,
+            dataset=dataset,
+            data_dir=data_dir,
+            target_fps=args.target_fps,
+            train=TrainConfig(epochs=1),
+            verify_samples=args.frames,
+            rtlsim=False,
+        )
+    )
+    out = work / cfg.name
+    summary = run_build(cfg, out)
+    data = load_dataset(dataset, data_dir)
+    pre, df = load_model(out / "preprocess.onnx"), load_model(out / "dataflow.onnx")
+    x_int = execute(pre, data.x_test[: args.frames])[pre.graph.output[0].name]
+    expected = execute(df, x_int)[df.graph.output[0].name].reshape(args.frames, -1)
+    runs = []
+    for r in range(args.repeat):
+        t0 = time.time()
+        _, res = simulate_stitched(df, x_int, work / f"{cfg.name}-rtl{r}")
+        wall = time.time() - t0
+        runs.append(
+            {
+                "verilator_build_seconds": round(res.build_seconds, 2),
+                "sim_seconds": round(res.sim_seconds, 3),
+                "sim_cycles_per_second": round(res.total_cycles / res.sim_seconds),
+                "sim_frames_per_second": round(args.frames / res.sim_seconds, 1),
+                "total_seconds": round(wall, 2),
+                "bit_exact": bool((res.outputs == expected).all()),
+                "cycles_per_frame": res.cycles_per_frame,
+            }
+        )
+    est = estimate_network(df, 100.0)
+    return {
+        "network": network,
+        "precision": precision,
+        "dataset": dataset,
+        "frames": args.frames,
+        "estimated_cycles_per_frame": est["max_cycles"],
+        "lanes": sum(
+            v["PE"] * v.get("SIMD", 1) for k, v in summary["folding"].items() if k != "Defaults"
+        ),
+        "runs": runs,
+        "verilator": res.verilator,
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--frames", type=int, default=200)
+    p.add_argument("--repeat", type=int, default=2)
+    p.add_argument("--target-fps", type=float, default=100000.0)
+    p.add_argument("--out", default="bench/results/rtlsim.json")
+    args = p.parse_args()
+    dataset, data_dir = ("mnist", str(SHARED_MNIST)) if SHARED_MNIST.is_dir() else ("digits", None)
+    with tempfile.TemporaryDirectory() as td:
+        results = [bench_case(n, pr, args, dataset, data_dir, Path(td)) for n, pr in CASES]
+    report = {"machine": platform.machine(), "python": platform.python_version(), "cases": results}
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\n{'design':<12} {'lanes':>6} {'cyc/frame':>10} {'build s':>14} {'Mcycles/s':>14} "
+          f"{'sim FPS':>16}")
+    for c in results:
+        runs = c["runs"]
+        build = " / ".join(f"{r['verilator_build_seconds']:.1f}" for r in runs)
+        cps = " / ".join(f"{r['sim_cycles_per_second'] / 1e6:.2f}" for r in runs)
+        fps = " / ".join(f"{r['sim_frames_per_second']:.0f}" for r in runs)
+        print(f"{c['network'] + ' ' + c['precision']:<12} {c['lanes']:>6} "
+              f"{runs[0]['cycles_per_frame']:>10g} {build:>14} {cps:>14} {fps:>16}")
+    print(f"(runs separated by /; {results[0]['verilator']}); wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
