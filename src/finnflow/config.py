@@ -16,7 +16,7 @@ from finnflow.training.datasets import DATASETS
 class TrainConfig:
     epochs: int = 30
     batch_size: int = 64
-    lr: float = 0.01
+    lr: float = 0.005
     seed: int = 0
     threads: int = 1
 

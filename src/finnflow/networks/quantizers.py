@@ -11,7 +11,7 @@ hardware.
 from brevitas.core.restrict_val import RestrictValueType
 from brevitas.core.scaling import ScalingImplType
 from brevitas.quant import (
-    Int8ActPerTensorFixedPoint,
+    Int8ActPerTensorFloatMinMaxInit,
     Int8WeightPerTensorFixedPoint,
     SignedBinaryActPerTensorConst,
     SignedBinaryWeightPerTensorConst,
@@ -29,9 +29,18 @@ class InputQuant(Uint8ActPerTensorFloat):
     max_val = 1.0
 
 
+class HiddenActQuant(Int8ActPerTensorFloatMinMaxInit):
+    """Signed activation initialized to [-1, 1) with a learned power-of-two scale (a quantized
+    hard-tanh)."""
+
+    restrict_scaling_type = RestrictValueType.POWER_OF_TWO
+    min_val = -1.0
+    max_val = 1.0
+
+
 def weight_quant(bits: int):
     return SignedBinaryWeightPerTensorConst if bits == 1 else Int8WeightPerTensorFixedPoint
 
 
 def act_quant(bits: int):
-    return SignedBinaryActPerTensorConst if bits == 1 else Int8ActPerTensorFixedPoint
+    return SignedBinaryActPerTensorConst if bits == 1 else HiddenActQuant

@@ -56,7 +56,7 @@ def train(
     data: Dataset,
     epochs: int = 30,
     batch_size: int = 64,
-    lr: float = 0.01,
+    lr: float = 0.005,
     seed: int = 0,
     progress: bool = True,
     threads: int = 1,
