@@ -5,6 +5,7 @@ streamline, convert to hardware layers), fold, partition, estimate, verify (bit-
 every stage), rtlsim (generated RTL in Verilator). ``summary.json`` gathers the results."""
 
 import json
+import pickle
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,8 @@ from finnflow.errors import ConfigError, ToolNotFoundError
 from finnflow.execute import execute, execute_float64
 from finnflow.export import export_qonnx, load_model
 from finnflow.folding import ApplyFolding, SetFolding, save_folding, target_cycles
-from finnflow.hw.estimate import estimate_network, hw_nodes
+from finnflow.hw.base import hw_nodes
+from finnflow.hw.estimate import estimate_network
 from finnflow.networks import build_fc, parse_precision
 from finnflow.sim.rtlsim import simulate_stitched
 from finnflow.sim.verilator import find_verilator
@@ -77,7 +79,13 @@ def step_train(state: BuildState) -> None:
     meta = {"network": cfg.network, "precision": cfg.precision, "dataset": state.data.name}
     if cfg.checkpoint:
         log(f"loading checkpoint {cfg.checkpoint}")
-        load_checkpoint(net, Path(cfg.checkpoint))
+        try:
+            load_checkpoint(net, Path(cfg.checkpoint))
+        except (OSError, RuntimeError, KeyError, pickle.UnpicklingError) as e:
+            raise ConfigError(
+                f"cannot load checkpoint {cfg.checkpoint} into {cfg.network} {precision}: {e}; "
+                "it must come from a build with the same network, precision, width and dataset"
+            ) from e
         acc = float((predict(net, state.data.x_test).argmax(1) == state.data.y_test).mean())
     else:
         log(
@@ -113,7 +121,7 @@ def step_transform(state: BuildState) -> None:
     model = _save(state, "cleaned", cleanup(state.models["qonnx"]), "cleaned.onnx")
     model = _save(state, "streamlined", streamline(model), "streamlined.onnx")
     model = _save(state, "hw", convert_to_hw(model), "hw.onnx")
-    names = [n.name for n in model.graph.node if n.domain == "finnflow.hw"]
+    names = [n.name for n in hw_nodes(model)]
     log(f"hardware layers: {', '.join(names)}")
 
 
@@ -150,21 +158,30 @@ def step_estimate(state: BuildState) -> None:
         log(f"warning: the design exceeds the {cfg.board}'s resources: {est['utilization']}")
 
 
-def verification_inputs(state: BuildState) -> tuple[np.ndarray, np.ndarray | None, str]:
-    """Real inputs for the bit-exactness checks: all of the user's .npy, else the first
-    ``verify_samples`` images of the dataset's test split."""
-    cfg, n = state.cfg, state.cfg.verify_samples
+def verification_inputs(
+    state: BuildState, n: int | None = None
+) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """Real inputs for the checks: the user's .npy, else the dataset's test split; the first
+    ``n`` of them (all of the user's, ``verify_samples`` of the dataset's, by default)."""
+    cfg = state.cfg
     in_shape = state.models["qonnx"].get_tensor_shape(state.models["qonnx"].graph.input[0].name)
     if cfg.verify_inputs:
         path = Path(cfg.verify_inputs)
         if not path.is_file():
             raise ConfigError(f"verify_inputs file {path} does not exist")
-        x = np.load(path).astype(np.float32)
-        return x.reshape(-1, *in_shape[1:]), None, path.name
+        try:
+            x = np.load(path).astype(np.float32).reshape(-1, *in_shape[1:])
+        except (OSError, ValueError) as e:
+            raise ConfigError(
+                f"verify_inputs {path} must be a .npy array of inputs shaped like the model's "
+                f"input {in_shape} (batch first): {e}"
+            ) from e
+        return x[:n], None, path.name
     if state.data is None:
         raise ConfigError(
             "no verification inputs: give `verify_inputs: FILE.npy` (or --inputs) or a `dataset`"
         )
+    n = n or cfg.verify_samples
     x = state.data.x_test[:n]
     if int(np.prod(in_shape[1:])) != x.shape[1]:
         raise ConfigError(
@@ -248,11 +265,7 @@ def rtlsim_wanted(state: BuildState) -> tuple[bool, str]:
     if cfg.rtlsim in (True, False):
         return cfg.rtlsim, "set in the config"
     est = state.summary["estimate"]
-    lanes = 0
-    for node in hw_nodes(state.models["dataflow"]):
-        inst = getCustomOp(node)
-        simd = inst.get_nodeattr("SIMD") if node.op_type == "MVAU" else 1
-        lanes += inst.get_nodeattr("PE") * simd
+    lanes = sum(getCustomOp(n).datapath_lanes() for n in hw_nodes(state.models["dataflow"]))
     cycles = est["max_cycles"] * cfg.rtlsim_frames
     if lanes > RTLSIM_AUTO_MAX_LANES or cycles > RTLSIM_AUTO_MAX_CYCLES:
         return False, (
@@ -275,8 +288,7 @@ def step_rtlsim(state: BuildState) -> None:
         log(f"rtlsim {why}")
         return
     cfg, pre, df = state.cfg, state.models["preprocess"], state.models["dataflow"]
-    x, _, source = verification_inputs(state)
-    x = x[: cfg.rtlsim_frames]
+    x, _, source = verification_inputs(state, cfg.rtlsim_frames)
     x_int = execute(pre, x)[pre.graph.output[0].name]
     expected = execute(df, x_int)[df.graph.output[0].name].reshape(len(x), -1)
     log(f"rtlsim: generating RTL and simulating {len(x)} frames ({source}) with Verilator")

@@ -56,8 +56,58 @@ def _check(cond: bool, message: str) -> None:
         raise ConfigError(message)
 
 
+NUMBERS = {
+    "width": float,
+    "clock_mhz": float,
+    "target_fps": float,
+    "input_bits": int,
+    "verify_samples": int,
+    "rtlsim_frames": int,
+}
+TRAIN_NUMBERS = {"epochs": int, "batch_size": int, "lr": float, "seed": int, "threads": int}
+STRINGS = ("name", "network", "precision", "board")
+OPTIONAL_STRINGS = ("dataset", "data_dir", "checkpoint", "model", "verify_inputs")
+
+
+def _number(value, kind, name: str):
+    what = "a whole number" if kind is int else "a number"
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ConfigError(f"{name}={value!r} must be {what}")
+    try:
+        number = kind(value)
+        if kind is int and float(value) != number:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} must be {what}") from None
+    return number
+
+
+def _coerce(cfg: BuildConfig) -> None:
+    """Convert numeric fields (YAML may give strings) and check the types of the others."""
+    for name, kind in NUMBERS.items():
+        setattr(cfg, name, _number(getattr(cfg, name), kind, name))
+    for name, kind in TRAIN_NUMBERS.items():
+        setattr(cfg.train, name, _number(getattr(cfg.train, name), kind, f"train.{name}"))
+    for name in STRINGS:
+        _check(isinstance(getattr(cfg, name), str), f"{name} must be a string")
+    for name in OPTIONAL_STRINGS:
+        value = getattr(cfg, name)
+        _check(value is None or isinstance(value, str), f"{name} must be a string (a path)")
+    hidden = cfg.hidden
+    _check(
+        hidden is None
+        or (isinstance(hidden, list) and all(isinstance(h, int) and h > 0 for h in hidden)),
+        f"hidden={hidden!r} must be a list of positive layer sizes, for example [256, 256]",
+    )
+    _check(
+        cfg.folding is None or isinstance(cfg.folding, (str, dict)),
+        "folding must be a path to a FINN folding JSON or a mapping of layer: {PE, SIMD}",
+    )
+
+
 def validate(cfg: BuildConfig) -> BuildConfig:
     """Check every field, raising a ConfigError that names the field and the valid values."""
+    _coerce(cfg)
     parse_precision(cfg.precision)
     check_input_bits(cfg.input_bits)
     get_board(cfg.board)
@@ -68,21 +118,25 @@ def validate(cfg: BuildConfig) -> BuildConfig:
             "`hidden: [sizes]`",
         )
         _check(cfg.dataset is not None, "a build that trains needs `dataset`")
-    if cfg.network.upper() == "FC" and cfg.model is None:
-        _check(bool(cfg.hidden), "network=FC needs `hidden: [sizes]`")
+        _check(cfg.network.upper() != "FC" or bool(cfg.hidden), "network=FC needs `hidden`")
     if cfg.dataset is not None:
-        key = str(cfg.dataset).lower().replace("_", "-")
+        key = cfg.dataset.lower().replace("_", "-")
         _check(key in DATASETS, f"dataset={cfg.dataset!r}: choose one of {', '.join(DATASETS)}")
-    _check(cfg.width > 0, f"width={cfg.width} must be positive")
-    _check(cfg.clock_mhz > 0, f"clock_mhz={cfg.clock_mhz} must be positive")
-    _check(cfg.target_fps > 0, f"target_fps={cfg.target_fps} must be positive")
+    for name in ("width", "clock_mhz", "target_fps"):
+        _check(getattr(cfg, name) > 0, f"{name}={getattr(cfg, name)} must be positive")
     _check(cfg.verify_samples >= 1, "verify_samples must be at least 1")
     _check(
         cfg.rtlsim in (True, False, "auto"),
         f"rtlsim={cfg.rtlsim!r}: use true, false or auto (simulate designs that build quickly)",
     )
-    _check(cfg.rtlsim_frames >= 1, "rtlsim_frames must be at least 1")
+    _check(
+        cfg.rtlsim_frames >= 2,
+        "rtlsim_frames must be at least 2 (the initiation interval needs two frames)",
+    )
     _check(cfg.train.epochs >= 1, "train.epochs must be at least 1")
+    _check(cfg.train.batch_size >= 2, "train.batch_size must be at least 2")
+    _check(cfg.train.lr > 0, "train.lr must be positive")
+    _check(cfg.train.threads >= 0, "train.threads must be 0 (torch's default) or more")
     return cfg
 
 
@@ -100,13 +154,9 @@ def from_dict(data: dict, name: str = "build") -> BuildConfig:
         f"train: valid fields are {sorted(train_known)}",
     )
     data.setdefault("name", name)
-    try:
-        cfg = BuildConfig(**data, train=TrainConfig(**train))
-        cfg.width, cfg.clock_mhz = float(cfg.width), float(cfg.clock_mhz)
-        cfg.input_bits = int(cfg.input_bits)
-    except (TypeError, ValueError) as e:
-        raise ConfigError(f"invalid config value: {e}") from e
-    return validate(cfg)
+    if data.get("model"):
+        data.setdefault("dataset", None)
+    return validate(BuildConfig(**data, train=TrainConfig(**train)))
 
 
 def load_config(path: str | Path) -> BuildConfig:

@@ -36,11 +36,20 @@ def test_apply_finn_format_config(hw_model, tmp_path):
         ({"MVAU_1": {"SIMD": 7}}, r"MVAU_1: SIMD=7 does not divide MW=64"),
         ({"MVAU_9": {"PE": 1}}, r"names layer 'MVAU_9'.*MVAU_0, MVAU_1"),
         ({"MVAU_0": {"PEE": 2}}, r"'PEE' is not a folding attribute"),
+        ({"MVAU_0": 4}, r"maps layer names to attributes"),
+        ({"Defaults": {"PE": 2}}, r"Defaults: 'PE' must be \[value"),
     ],
 )
 def test_bad_folding_is_named(hw_model, cfg, match):
     with pytest.raises(FoldingError, match=match):
         hw_model.transform(ApplyFolding(cfg))
+
+
+def test_finn_defaults_apply_per_op_type(hw_model):
+    cfg = {"Defaults": {"ram_style": ["block", ["MVAU"]], "PE": [2, "all"]}, "MVAU_1": {"PE": 4}}
+    out = folding_config(hw_model.transform(ApplyFolding(cfg)))
+    assert out["MVAU_0"]["PE"] == 2 and out["MVAU_1"]["PE"] == 4 and out["LabelSelect_0"]["PE"] == 2
+    assert out["MVAU_0"]["ram_style"] == "block" and out["MVAU_2"]["ram_style"] == "block"
 
 
 @pytest.mark.parametrize("target", [1, 50, 500, 5000])

@@ -1,5 +1,6 @@
 """Bad input gets an error that names the problem and the fix, also through the CLI."""
 
+import numpy as np
 import pytest
 import torch
 from brevitas import nn as qnn
@@ -57,3 +58,41 @@ def test_missing_dataset_through_cli(tmp_path, capsys):
     assert main(["build", str(cfg), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "dataset 'fashion-mnist' not found" in err and "looked for" in err
+
+
+@pytest.mark.parametrize(
+    "data, match",
+    [
+        ({"target_fps": "fast"}, "target_fps='fast' must be a number"),
+        ({"train": {"epochs": "5x"}}, "train.epochs='5x' must be a whole number"),
+        ({"verify_samples": 2.5}, "verify_samples=2.5 must be a whole number"),
+        ({"network": 5}, "network must be a string"),
+        ({"hidden": 64, "network": "FC"}, "hidden=64 must be a list of positive layer sizes"),
+        ({"hidden": [0], "network": "FC"}, "hidden=\\[0\\] must be a list"),
+        ({"folding": 5}, "folding must be a path"),
+        ({"rtlsim_frames": 1}, "rtlsim_frames must be at least 2"),
+        ({"train": {"lr": -1}}, "train.lr must be positive"),
+    ],
+)
+def test_config_types_are_checked(data, match):
+    with pytest.raises(ConfigError, match=match):
+        from_dict(data)
+
+
+def test_numbers_given_as_strings_are_accepted():
+    cfg = from_dict({"clock_mhz": "125", "train": {"epochs": "3"}})
+    assert cfg.clock_mhz == 125.0 and cfg.train.epochs == 3
+
+
+def test_bad_verify_inputs_and_checkpoint(tmp_path, capsys):
+    bad = tmp_path / "x.npy"
+    np.save(bad, np.ones((3, 7), dtype=np.float32))
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"network: FC\nhidden: [8]\ntrain: {{epochs: 1}}\nverify_inputs: {bad}\n")
+    assert main(["build", str(cfg), "--out", str(tmp_path / "a"), "--rtlsim", "off"]) == 2
+    assert "must be a .npy array of inputs shaped like" in capsys.readouterr().err
+    ckpt = tmp_path / "ckpt.pt"
+    ckpt.write_bytes(b"not a checkpoint")
+    cfg.write_text(f"network: FC\nhidden: [8]\ncheckpoint: {ckpt}\n")
+    assert main(["build", str(cfg), "--out", str(tmp_path / "b")]) == 2
+    assert "cannot load checkpoint" in capsys.readouterr().err

@@ -6,7 +6,11 @@ import pytest
 import torch
 from brevitas import nn as qnn
 from brevitas.export import export_qonnx
-from brevitas.quant import Int8WeightPerChannelFloat, Uint8ActPerTensorFloat
+from brevitas.quant import (
+    Int8WeightPerChannelFloat,
+    Int8WeightPerTensorFloat,
+    Uint8ActPerTensorFloat,
+)
 from torch import nn
 
 from finnflow.cli import main
@@ -76,7 +80,67 @@ def test_user_model_builds_bit_exact(user_model, capsys):
     assert summary["bit_exact_reference"] == "qonnx"
     assert summary["verified_samples"] == 250
     assert all(summary["bit_exact"].values()), summary["bit_exact"]
+    assert summary["rtlsim"]["bit_exact"]
     hw = load_model(out / "hw.onnx")
     assert [n.op_type for n in hw.graph.node if n.domain == "finnflow.hw"] == ["MVAU", "MVAU"]
     # the output bias differs per class, so argmax stays in software post-processing
     assert not summary["label_select_in_hw"] and (out / "postprocess.onnx").is_file()
+
+
+class NonNarrowWeights(Int8WeightPerTensorFloat):
+    narrow_range = False
+
+
+class ScaleBy(nn.Module):
+    def __init__(self, factor: float):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x):
+        return x * self.factor
+
+
+def test_decreasing_activations_negate_weights(tmp_path, digits):
+    """A negative scale and negative batch-norm gammas make activations decrease with the
+    accumulator: those weight columns are negated, which can leave the weights' declared range
+    (non-narrow INT3: -4 becomes +4), and the RTL must still match bit for bit."""
+    torch.manual_seed(1)
+    net = nn.Sequential(
+        qnn.QuantIdentity(bit_width=4, act_quant=Uint8ActPerTensorFloat, return_quant_tensor=True),
+        qnn.QuantLinear(64, 24, bias=False, weight_bit_width=3, weight_quant=NonNarrowWeights),
+        ScaleBy(-0.75),
+        nn.BatchNorm1d(24),
+        qnn.QuantIdentity(bit_width=2, return_quant_tensor=True),
+        qnn.QuantLinear(24, 10, bias=False, weight_bit_width=3, weight_quant=NonNarrowWeights),
+    )
+    x = torch.from_numpy(digits.x_train)
+    with torch.no_grad():
+        net(x[:512])  # batch-norm statistics from real data
+        net[3].weight.copy_(torch.linspace(-1.5, 1.5, 24))
+    net.eval()
+    export_qonnx(net, torch.zeros(1, 64), export_path=str(tmp_path / "neg.onnx"))
+    np.save(tmp_path / "x.npy", digits.x_test[:220])
+    out = tmp_path / "build"
+    rc = main(
+        [
+            "build",
+            "--model",
+            str(tmp_path / "neg.onnx"),
+            "--inputs",
+            str(tmp_path / "x.npy"),
+            "--out",
+            str(out),
+            "--rtlsim",
+            "on",
+        ]
+    )
+    assert rc == 0
+    import json
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert all(summary["bit_exact"].values()), summary["bit_exact"]
+    assert summary["rtlsim"]["bit_exact"]
+    streamlined = load_model(out / "streamlined.onnx")
+    first = streamlined.get_nodes_by_op_type("MatMul")[0]
+    w = streamlined.get_initializer(first.input[1])
+    assert w.max() == 4 and streamlined.get_tensor_datatype(first.input[1]).name == "INT4"

@@ -1,8 +1,9 @@
 """Folding (PE/SIMD per layer) in FINN's folding-config JSON format.
 
 ``{"Defaults": {}, "MVAU_0": {"PE": 16, "SIMD": 49, "ram_style": "auto"}, ...}``: keys are node
-names, values set node attributes, so a config written here is accepted by FINN's
-``ApplyConfig`` and the reverse."""
+names, values set node attributes, and ``Defaults`` maps an attribute to ``[value, [op types]]``
+as in FINN's ``ApplyConfig``, so configs move between FINN and finnflow. ``mem_mode`` and
+``resType`` are kept for FINN; finnflow's RTL always embeds the weights and uses LUTs."""
 
 import json
 import math
@@ -13,8 +14,7 @@ from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 
 from finnflow.errors import FoldingError
-from finnflow.hw.base import divisors
-from finnflow.hw.estimate import hw_nodes
+from finnflow.hw.base import divisors, hw_nodes
 
 FOLDING_ATTRS = {
     "MVAU": ("PE", "SIMD", "ram_style", "ram_style_thresholds", "resType", "mem_mode"),
@@ -33,15 +33,34 @@ def folding_config(model: ModelWrapper) -> dict:
 
 
 def load_folding(source: dict | str | Path) -> dict:
+    """A folding config from a mapping or a JSON file, checked to be ``{layer: {attr: value}}``."""
     if isinstance(source, dict):
-        return source
-    path = Path(source)
-    if not path.is_file():
-        raise FoldingError(f"folding config {path} does not exist")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        raise FoldingError(f"folding config {path} is not valid JSON: {e}") from e
+        config = source
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise FoldingError(f"folding config {path} does not exist")
+        try:
+            config = json.loads(path.read_text())
+        except json.JSONDecodeError as e:
+            raise FoldingError(f"folding config {path} is not valid JSON: {e}") from e
+    if not isinstance(config, dict) or not all(isinstance(v, dict) for v in config.values()):
+        raise FoldingError(
+            'a folding config maps layer names to attributes: {"MVAU_0": {"PE": 4, "SIMD": 8}}'
+        )
+    return config
+
+
+def _defaults(config: dict, op_type: str) -> dict:
+    """FINN's ``Defaults`` entry: ``{attr: [value, [op types] or "all"]}``."""
+    out = {}
+    for attr, spec in config.get("Defaults", {}).items():
+        if not (isinstance(spec, list) and len(spec) == 2):
+            raise FoldingError(f'Defaults: {attr!r} must be [value, [op types] or "all"]')
+        value, op_types = spec
+        if op_types == "all" or op_type in op_types:
+            out[attr] = value
+    return out
 
 
 def verify_folding(model: ModelWrapper) -> None:
@@ -58,16 +77,18 @@ class ApplyFolding(Transformation):
 
     def apply(self, model: ModelWrapper):
         nodes = {n.name: n for n in hw_nodes(model)}
-        for name, attrs in self.config.items():
-            if name == "Defaults":
-                continue
-            if name not in nodes:
-                raise FoldingError(
-                    f"folding config names layer {name!r}, which is not in the model; "
-                    f"its hardware layers are {', '.join(nodes) or 'none'}"
-                )
-            node = nodes[name]
+        unknown = [name for name in self.config if name != "Defaults" and name not in nodes]
+        if unknown:
+            raise FoldingError(
+                f"folding config names layer {unknown[0]!r}, which is not in the model; "
+                f"its hardware layers are {', '.join(nodes) or 'none'}"
+            )
+        for name, node in nodes.items():
             allowed = FOLDING_ATTRS[node.op_type]
+            defaults = {
+                a: v for a, v in _defaults(self.config, node.op_type).items() if a in allowed
+            }
+            attrs = {**defaults, **self.config.get(name, {})}
             inst = getCustomOp(node)
             for attr, value in attrs.items():
                 if attr not in allowed:
@@ -107,10 +128,7 @@ class SetFolding(Transformation):
                     if inst.get_exp_cycles() <= self.target:
                         break
             else:
-                total = inst.get_nodeattr(
-                    "NumChannels" if node.op_type == "Thresholding" else "Labels"
-                )
-                for pe in divisors(total):
+                for pe in divisors(inst.frame_elements("in")):
                     inst.set_nodeattr("PE", pe)
                     if inst.get_exp_cycles() <= self.target:
                         break

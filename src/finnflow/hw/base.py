@@ -15,6 +15,15 @@ from finnflow.errors import FoldingError
 DOMAIN = "finnflow.hw"
 
 
+def is_hw_node(node) -> bool:
+    return node.domain == DOMAIN
+
+
+def hw_nodes(model) -> list:
+    """The hardware-layer nodes of a model, in graph order."""
+    return [n for n in model.graph.node if is_hw_node(n)]
+
+
 def divisors(n: int) -> list[int]:
     return [d for d in range(1, n + 1) if n % d == 0]
 
@@ -76,6 +85,18 @@ class HWCustomOp(CustomOp):
     # subclasses implement:
     def get_normal_output_shape(self) -> list[int]:
         raise NotImplementedError
+
+    def frame_elements(self, side: str) -> int:
+        """Elements per frame (one input vector) on the ``"in"`` or ``"out"`` stream."""
+        raise NotImplementedError
+
+    def input_lanes(self) -> int:
+        """Elements per input stream word."""
+        return self.get_nodeattr("PE")
+
+    def datapath_lanes(self) -> int:
+        """Elements processed per cycle (PE x SIMD for an MVAU): a measure of design size."""
+        return self.get_nodeattr("PE")
 
     def verify_folding(self) -> None:
         raise NotImplementedError

@@ -4,11 +4,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
 from finnflow.boards import Board
-from finnflow.hw.base import DOMAIN
-
-
-def hw_nodes(model: ModelWrapper) -> list:
-    return [n for n in model.graph.node if n.domain == DOMAIN]
+from finnflow.hw.base import hw_nodes
 
 
 def estimate_layers(model: ModelWrapper) -> dict:

@@ -22,6 +22,9 @@ class LabelSelect(HWCustomOp):
     def get_normal_output_shape(self):
         return [*self.get_nodeattr("numInputVectors"), self.get_nodeattr("K")]
 
+    def frame_elements(self, side: str) -> int:
+        return self.get_nodeattr("Labels" if side == "in" else "K")
+
     def verify_folding(self):
         self.check_divides("PE", "Labels")
 

@@ -37,6 +37,15 @@ class MVAU(HWCustomOp):
     def get_normal_output_shape(self):
         return [*self.get_nodeattr("numInputVectors"), self.get_nodeattr("MH")]
 
+    def frame_elements(self, side: str) -> int:
+        return self.get_nodeattr("MW" if side == "in" else "MH")
+
+    def input_lanes(self) -> int:
+        return self.get_nodeattr("SIMD")
+
+    def datapath_lanes(self) -> int:
+        return self.get_nodeattr("PE") * self.get_nodeattr("SIMD")
+
     def verify_folding(self):
         self.check_divides("PE", "MH")
         self.check_divides("SIMD", "MW")

@@ -26,6 +26,9 @@ class Thresholding(HWCustomOp):
     def get_normal_output_shape(self):
         return [*self.get_nodeattr("numInputVectors"), self.get_nodeattr("NumChannels")]
 
+    def frame_elements(self, side: str) -> int:
+        return self.get_nodeattr("NumChannels")
+
     def verify_folding(self):
         self.check_divides("PE", "NumChannels")
 

@@ -21,10 +21,7 @@ def hidden_sizes(topology: str | None, hidden: list[int] | None, width: float = 
                 "or give `hidden: [sizes]`"
             )
         hidden = list(TOPOLOGIES[key])
-    sizes = [max(1, int(round(h * width))) for h in hidden]
-    if not sizes or any(s < 1 for s in sizes):
-        raise ConfigError(f"hidden sizes must be positive integers, got {hidden}")
-    return sizes
+    return [max(1, int(round(h * width))) for h in hidden]
 
 
 class CenterInput(nn.Module):

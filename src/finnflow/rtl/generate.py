@@ -17,7 +17,7 @@ from qonnx.custom_op.registry import getCustomOp
 
 from finnflow.datatypes import int_type_for_range
 from finnflow.errors import UnsupportedOpError
-from finnflow.hw.estimate import hw_nodes
+from finnflow.hw.base import hw_nodes
 
 LIB_DIR = Path(__file__).parent / "lib"
 TOP = "finnflow_top"
@@ -34,6 +34,11 @@ class StreamFormat:
     @property
     def width(self) -> int:
         return self.lanes * self.bits
+
+    def value_range(self) -> tuple[int, int]:
+        if self.signed:
+            return -(1 << (self.bits - 1)), (1 << (self.bits - 1)) - 1
+        return 0, (1 << self.bits) - 1
 
 
 @dataclass
@@ -137,10 +142,7 @@ def _thresholding(model: ModelWrapper, node, fmt: StreamFormat, mem_dir: Path) -
     c, pe = inst.get_nodeattr("NumChannels"), inst.get_nodeattr("PE")
     odt = inst.dtype("outputDataType")
     t = model.get_initializer(node.input[1]).astype(np.int64)
-    if fmt.signed:
-        lo, hi = -(1 << (fmt.bits - 1)), (1 << (fmt.bits - 1)) - 1
-    else:
-        lo, hi = 0, (1 << fmt.bits) - 1
+    lo, hi = fmt.value_range()
     t = np.maximum(t, lo)
     if (t > hi).any():
         raise UnsupportedOpError(
@@ -186,20 +188,6 @@ def _label_select(model: ModelWrapper, node, fmt: StreamFormat, mem_dir: Path) -
 LAYERS = {"MVAU": _mvau, "Thresholding": _thresholding, "LabelSelect": _label_select}
 
 
-def _input_lanes(node) -> int:
-    inst = getCustomOp(node)
-    return inst.get_nodeattr("SIMD") if node.op_type == "MVAU" else inst.get_nodeattr("PE")
-
-
-def _frame_elements(node, side: str) -> int:
-    inst = getCustomOp(node)
-    if node.op_type == "MVAU":
-        return inst.get_nodeattr("MW" if side == "in" else "MH")
-    if node.op_type == "Thresholding":
-        return inst.get_nodeattr("NumChannels")
-    return inst.get_nodeattr("Labels") if side == "in" else inst.get_nodeattr("K")
-
-
 def _converters(fmt: StreamFormat, lanes: int, name: str) -> list[_Instance]:
     """Width converters from ``fmt.lanes`` to ``lanes`` elements (through their gcd if neither
     divides the other)."""
@@ -234,13 +222,13 @@ def generate_rtl(
         getCustomOp(node).verify_folding()
     first = getCustomOp(nodes[0])
     idt = first.dtype("inputDataType")
-    in_fmt = StreamFormat(_input_lanes(nodes[0]), idt.bitwidth(), idt.signed())
+    in_fmt = StreamFormat(getCustomOp(nodes[0]).input_lanes(), idt.bitwidth(), idt.signed())
     instances: list[_Instance] = []
     fmt = in_fmt
     for i, node in enumerate(nodes):
         if i > 0:
-            lanes = _input_lanes(node)
-            elements = _frame_elements(nodes[i - 1], "out")
+            lanes = getCustomOp(node).input_lanes()
+            elements = getCustomOp(nodes[i - 1]).frame_elements("out")
             converters = _converters(fmt, lanes, node.name)
             fifo_fmt = fmt if fmt.lanes >= lanes else StreamFormat(lanes, fmt.bits, fmt.signed)
             depth = fifo_depth or max(2, math.ceil(elements / fifo_fmt.lanes))
@@ -267,8 +255,8 @@ def generate_rtl(
         sources=list(dict.fromkeys(sources)),
         input=in_fmt,
         output=fmt,
-        in_words_per_frame=_frame_elements(nodes[0], "in") // in_fmt.lanes,
-        out_words_per_frame=math.ceil(_frame_elements(last, "out") / fmt.lanes),
+        in_words_per_frame=getCustomOp(nodes[0]).frame_elements("in") // in_fmt.lanes,
+        out_words_per_frame=math.ceil(getCustomOp(last).frame_elements("out") / fmt.lanes),
         layers=[n.name for n in nodes],
     )
 

@@ -5,10 +5,10 @@ from onnx import helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.transformation.base import Transformation
 from qonnx.transformation.infer_shapes import InferShapes
-from qonnx.util.basic import get_by_name
 from qonnx.util.cleanup import cleanup_model
 
 from finnflow.errors import UnsupportedOpError
+from finnflow.transforms.elementwise import node_attr
 
 SUPPORTED_OPS = (
     "Quant",
@@ -44,11 +44,6 @@ class CheckSupportedOps(Transformation):
         return model, False
 
 
-def _attr(node, name, default):
-    a = get_by_name(node.attribute, name)
-    return default if a is None else helper.get_attribute_value(a)
-
-
 class GemmToMatMul(Transformation):
     """Gemm (any transA/transB/alpha/beta, with or without C) -> [Transpose] MatMul [Mul] [Add].
 
@@ -63,7 +58,7 @@ class GemmToMatMul(Transformation):
             c = node.input[2] if len(node.input) > 2 and node.input[2] else None
             new_nodes = []
             for flag, name in (("transA", "a"), ("transB", "b")):
-                if _attr(node, flag, 0):
+                if node_attr(node, flag, 0):
                     src = a if name == "a" else b
                     t_out = model.make_new_valueinfo_name()
                     new_nodes.append(helper.make_node("Transpose", [src], [t_out], perm=[1, 0]))
@@ -72,7 +67,7 @@ class GemmToMatMul(Transformation):
                     else:
                         b = t_out
             out = node.output[0]
-            alpha, beta = _attr(node, "alpha", 1.0), _attr(node, "beta", 1.0)
+            alpha, beta = node_attr(node, "alpha", 1.0), node_attr(node, "beta", 1.0)
             mm_out = model.make_new_valueinfo_name() if (alpha != 1.0 or c) else out
             new_nodes.append(helper.make_node("MatMul", [a, b], [mm_out]))
             if alpha != 1.0:
@@ -84,9 +79,10 @@ class GemmToMatMul(Transformation):
             if c:
                 c_in = c
                 if beta != 1.0:
-                    c_val = model.get_initializer(c)
+                    beta_name = model.make_new_valueinfo_name()
                     c_in = model.make_new_valueinfo_name()
-                    model.set_initializer(c_in, (c_val * beta).astype(np.float32))
+                    model.set_initializer(beta_name, np.asarray(beta, dtype=np.float32))
+                    new_nodes.append(helper.make_node("Mul", [c, beta_name], [c_in]))
                 new_nodes.append(helper.make_node("Add", [mm_out, c_in], [out]))
             graph.node.remove(node)
             for offset, n in enumerate(new_nodes):

@@ -5,12 +5,18 @@ thresholds; these helpers find a chain in the graph and evaluate it exactly in f
 """
 
 import numpy as np
-from onnx import NodeProto
+from onnx import NodeProto, helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.util.basic import get_by_name
 
 ARITH_OPS = ("Mul", "Add", "Sub", "Div")
 ELEMENTWISE_OPS = (*ARITH_OPS, "BatchNormalization", "Relu", "Clip", "Identity")
+
+
+def node_attr(node: NodeProto, name: str, default):
+    """Value of an ONNX node attribute, or ``default`` when it is absent."""
+    attr = get_by_name(node.attribute, name)
+    return default if attr is None else helper.get_attribute_value(attr)
 
 
 def dynamic_input(model: ModelWrapper, node: NodeProto) -> str | None:
@@ -35,8 +41,8 @@ def trace_chain(
         if node is None or node.op_type not in ELEMENTWISE_OPS:
             return None, None
         nxt = dynamic_input(model, node)
-        if nxt is None:
-            return None, None
+        if nxt is None or (node.op_type == "Div" and node.input[0] != nxt):
+            return None, None  # c / x is not monotonic
         if nodes and len(model.find_consumers(current)) != 1:
             return None, None
         nodes.insert(0, node)
@@ -65,8 +71,7 @@ def evaluate_chain(model: ModelWrapper, nodes: list[NodeProto], x: np.ndarray) -
             scale, bias, mean, var = (
                 model.get_initializer(i).astype(np.float64) for i in node.input[1:5]
             )
-            eps_attr = get_by_name(node.attribute, "epsilon")
-            eps = eps_attr.f if eps_attr is not None else 1e-5
+            eps = node_attr(node, "epsilon", 1e-5)
             y = (y - mean) / np.sqrt(var + eps) * scale + bias
         elif op == "Relu":
             y = np.maximum(y, 0.0)

@@ -10,8 +10,8 @@ from qonnx.util.basic import qonnx_make_model
 
 from finnflow.datatypes import is_integer
 from finnflow.errors import UnsupportedOpError
+from finnflow.hw.base import hw_nodes, is_hw_node
 from finnflow.transforms.elementwise import per_channel_affine, trace_chain
-from finnflow.transforms.to_hw import is_hw_node
 
 
 @dataclass
@@ -66,18 +66,24 @@ def subgraph(model: ModelWrapper, inputs: list[str], outputs: list[str], name: s
         stack += [i for i in producer.input if i and model.get_initializer(i) is None]
     order = {id(n): i for i, n in enumerate(model.graph.node)}
     nodes.sort(key=lambda n: order[id(n)])
+    passthrough = [t for t in outputs if t in inputs]
+    renamed = {t: f"{t}_out" for t in passthrough}
+    nodes += [helper.make_node("Identity", [t], [renamed[t]]) for t in passthrough]
+    outputs = [renamed.get(t, t) for t in outputs]
     used = {i for n in nodes for i in n.input}
     inits = [init for init in model.graph.initializer if init.name in used]
 
+    original = {new: old for old, new in renamed.items()}
+
     def vi(t):
-        return helper.make_tensor_value_info(t, 1, model.get_tensor_shape(t))
+        return helper.make_tensor_value_info(t, 1, model.get_tensor_shape(original.get(t, t)))
 
     graph = helper.make_graph(
         nodes, name, [vi(t) for t in inputs], [vi(t) for t in outputs], initializer=inits
     )
     sub = ModelWrapper(qonnx_make_model(graph, opset_imports=list(model.model.opset_import)))
     for t in used | set(outputs) | set(inputs):
-        dt = model.get_tensor_datatype(t)
+        dt = model.get_tensor_datatype(original.get(t, t))
         if is_integer(dt):
             sub.set_tensor_datatype(t, dt)
     return sub
@@ -86,7 +92,7 @@ def subgraph(model: ModelWrapper, inputs: list[str], outputs: list[str], name: s
 def split_dataflow(model: ModelWrapper) -> Partition:
     """Split at the hardware layers, which must form one chain; anything between them is an
     unsupported op for the accelerator."""
-    hw = [n for n in model.graph.node if is_hw_node(n)]
+    hw = hw_nodes(model)
     if not hw:
         raise UnsupportedOpError("no layer of the network could be converted to hardware")
     chain = [n for n in hw if n.op_type != "LabelSelect"]

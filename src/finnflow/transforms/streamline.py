@@ -15,12 +15,16 @@ from qonnx.custom_op.general.bipolar_quant import binary_quant
 from qonnx.custom_op.general.intquant import int_quant, max_int, min_int
 from qonnx.transformation.base import Transformation
 from qonnx.transformation.infer_shapes import InferShapes
-from qonnx.util.basic import get_by_name
 
 from finnflow.datatypes import int_type_for_range, is_integer, value_range
 from finnflow.errors import UnsupportedOpError
 from finnflow.transforms.cleanup import RemoveDeadNodes
-from finnflow.transforms.elementwise import evaluate_chain, per_channel_affine, trace_chain
+from finnflow.transforms.elementwise import (
+    evaluate_chain,
+    node_attr,
+    per_channel_affine,
+    trace_chain,
+)
 
 QUANT_OPS = ("Quant", "BipolarQuant")
 
@@ -32,6 +36,14 @@ def _is_int(model: ModelWrapper):
 def _const(model: ModelWrapper, value, dtype=np.float32) -> str:
     name = model.make_new_valueinfo_name()
     model.set_initializer(name, np.asarray(value, dtype=dtype))
+    return name
+
+
+def threshold_initializer(model: ModelWrapper, thresholds: np.ndarray) -> str:
+    """A new initializer holding integer thresholds, annotated with a datatype covering them."""
+    name = _const(model, thresholds)
+    lo, hi = int(thresholds.min()), int(thresholds.max())
+    model.set_tensor_datatype(name, int_type_for_range(min(lo, 0), max(hi, 0)))
     return name
 
 
@@ -68,11 +80,6 @@ def _feeds_round(model: ModelWrapper, tensor: str) -> bool:
     return False
 
 
-def _attr(node, name, default):
-    a = get_by_name(node.attribute, name)
-    return default if a is None else helper.get_attribute_value(a)
-
-
 class QuantSpec:
     """Integer levels of a Quant/BipolarQuant node: its real output is
     ``scale * (gain * level + offset)`` with an integer level in [lo, hi]."""
@@ -80,7 +87,13 @@ class QuantSpec:
     def __init__(self, model: ModelWrapper, node):
         self.node = node
         self.bipolar = node.op_type == "BipolarQuant"
-        self.scale = model.get_initializer(node.input[1]).astype(np.float64)
+        scale = model.get_initializer(node.input[1])
+        if scale is None:
+            raise UnsupportedOpError(
+                f"{node.op_type} node {node.name!r} has a scale computed at run time: finnflow "
+                "needs constant quantizer scales"
+            )
+        self.scale = scale.astype(np.float64)
         if self.bipolar:
             self.lo, self.hi, self.gain, self.offset = 0, 1, 2.0, -1.0
             self.dtype = DataType["BINARY"]
@@ -94,9 +107,9 @@ class QuantSpec:
                 "(Brevitas' Int*/Uint*/SignedBinary quantizers, not Shifted*)"
             )
         self.bits = int(bits)
-        self.signed = bool(_attr(node, "signed", 1))
-        self.narrow = bool(_attr(node, "narrow", 0))
-        self.mode = _attr(node, "rounding_mode", "ROUND")
+        self.signed = bool(node_attr(node, "signed", 1))
+        self.narrow = bool(node_attr(node, "narrow", 0))
+        self.mode = node_attr(node, "rounding_mode", "ROUND")
         if isinstance(self.mode, bytes):
             self.mode = self.mode.decode()
         if self.bits == 1 and self.signed:
@@ -153,7 +166,7 @@ class FoldQuantWeights(Transformation):
             scale = np.broadcast_to(spec.scale, w.shape).copy()
             for t in chain:
                 if t.op_type == "Transpose":
-                    perm = _attr(t, "perm", None)
+                    perm = node_attr(t, "perm", None)
                     w_int, scale = np.transpose(w_int, perm), np.transpose(scale, perm)
             col_scale = scale[:1, :]
             if not np.all(scale == col_scale):
@@ -332,17 +345,18 @@ class ThresholdActivations(Transformation):
                         f"activation {node.name!r} decreases with its integer input and there "
                         "is no MatMul to negate: not mappable to thresholds"
                     )
-                w = model.get_initializer(matmul.input[1])
+                w = model.get_initializer(matmul.input[1]).copy()
                 w[:, decreasing] *= -1
                 model.set_initializer(matmul.input[1], w)
+                if model.get_tensor_datatype(matmul.input[1]) != DataType["BIPOLAR"]:
+                    wdt = int_type_for_range(min(w.min(), 0), max(w.max(), 0))
+                    model.set_tensor_datatype(matmul.input[1], wdt)
                 sign[decreasing] = -1
                 lo, hi = _matmul_acc_range(model, matmul)
             n_levels = spec.hi - spec.lo
             levels = _level_fn(model, chain, spec, sign)
             thresholds = compute_thresholds(levels, lo, hi, n_levels).T
-            t_name = _const(model, thresholds)
-            t_lo, t_hi = int(thresholds.min()), int(thresholds.max())
-            model.set_tensor_datatype(t_name, int_type_for_range(min(t_lo, 0), max(t_hi, 0)))
+            t_name = threshold_initializer(model, thresholds)
             out = node.output[0]
             int_t = model.make_new_valueinfo_name()
             mt = helper.make_node(

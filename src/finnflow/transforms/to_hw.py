@@ -10,15 +10,12 @@ from qonnx.transformation.general import GiveUniqueNodeNames
 from qonnx.transformation.infer_shapes import InferShapes
 
 from finnflow.datatypes import int_type_for_range, is_integer
-from finnflow.hw.base import DOMAIN
+from finnflow.hw.base import DOMAIN, is_hw_node
 from finnflow.transforms.cleanup import RemoveDeadNodes
 from finnflow.transforms.elementwise import per_channel_affine, trace_chain
+from finnflow.transforms.streamline import threshold_initializer
 
 HW_OPS = ("MVAU", "Thresholding", "LabelSelect")
-
-
-def is_hw_node(node) -> bool:
-    return node.domain == DOMAIN
 
 
 def _single_consumer(model: ModelWrapper, tensor: str, op_type: str):
@@ -85,9 +82,7 @@ class InferMVAU(Transformation):
                 t, odt, act_val = _threshold_attrs(model, mt)
                 if xnor:
                     t = t + n_neg[:, None]
-                t_name = model.make_new_valueinfo_name()
-                model.set_initializer(t_name, t.astype(np.float32))
-                model.set_tensor_datatype(t_name, int_type_for_range(min(t.min(), 0), t.max()))
+                t_name = threshold_initializer(model, t)
                 inputs.append(t_name)
                 out = mt.output[0]
                 attrs.update(noActivation=0, ActVal=act_val, outputDataType=odt.name)
@@ -163,8 +158,9 @@ def label_select_source(model: ModelWrapper) -> str | None:
     if affine is None:
         return None
     a, b = affine
-    same = np.allclose(a, a[0], rtol=1e-9) and np.allclose(b, b[0], rtol=1e-9, atol=1e-9)
-    return src if same and a[0] > 0 else None
+    same_scale = np.allclose(a, a[0], rtol=1e-9, atol=0)
+    same_offset = np.allclose(b, b[0], rtol=0, atol=1e-9 * abs(a[0]))
+    return src if same_scale and same_offset and a[0] > 0 else None
 
 
 class InsertLabelSelect(Transformation):
