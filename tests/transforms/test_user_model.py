@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 import torch
 from brevitas import nn as qnn
+from brevitas.core.scaling import ScalingImplType
 from brevitas.export import export_qonnx
 from brevitas.quant import (
+    Int8ActPerTensorFloat,
     Int8WeightPerChannelFloat,
     Int8WeightPerTensorFloat,
     Uint8ActPerTensorFloat,
@@ -144,3 +146,61 @@ def test_decreasing_activations_negate_weights(tmp_path, digits):
     first = streamlined.get_nodes_by_op_type("MatMul")[0]
     w = streamlined.get_initializer(first.input[1])
     assert w.max() == 4 and streamlined.get_tensor_datatype(first.input[1]).name == "INT4"
+
+
+class ConstScaleAct(Int8ActPerTensorFloat):
+    """Signed activation with the fixed range [-1, 1]: inputs scaled into [0, 0.4] never reach
+    its top levels."""
+
+    scaling_impl_type = ScalingImplType.CONST
+    scaling_const = 1.0
+    min_val = -1.0
+    max_val = 1.0
+
+
+def test_requantized_input_becomes_standalone_thresholding(tmp_path, digits):
+    """A second quantizer straight after the input quantizer has no MatMul to fuse into: it
+    becomes a standalone Thresholding layer, whose never-firing steps (thresholds above the
+    8-bit input range) the RTL holds in wider threshold words."""
+    torch.manual_seed(2)
+    net = nn.Sequential(
+        qnn.QuantIdentity(bit_width=8, act_quant=Uint8ActPerTensorFloat, return_quant_tensor=True),
+        ScaleBy(0.4),
+        qnn.QuantIdentity(bit_width=3, act_quant=ConstScaleAct, return_quant_tensor=True),
+        qnn.QuantLinear(64, 16, bias=False, weight_bit_width=4),
+        nn.BatchNorm1d(16),
+        qnn.QuantIdentity(bit_width=4, return_quant_tensor=True),
+        qnn.QuantLinear(16, 10, bias=False, weight_bit_width=4),
+    )
+    with torch.no_grad():
+        net(torch.from_numpy(digits.x_train[:512]))
+    net.eval()
+    export_qonnx(net, torch.zeros(1, 64), export_path=str(tmp_path / "rq.onnx"))
+    np.save(tmp_path / "x.npy", digits.x_test[:200])
+    out = tmp_path / "build"
+    rc = main(
+        [
+            "build",
+            "--model",
+            str(tmp_path / "rq.onnx"),
+            "--inputs",
+            str(tmp_path / "x.npy"),
+            "--out",
+            str(out),
+            "--rtlsim",
+            "on",
+        ]
+    )
+    assert rc == 0
+    import json
+
+    summary = json.loads((out / "summary.json").read_text())
+    hw = load_model(out / "hw.onnx")
+    ops = [n.op_type for n in hw.graph.node if n.domain == "finnflow.hw"]
+    assert ops[0] == "Thresholding" and ops.count("MVAU") == 2
+    thresholds = hw.get_initializer(
+        hw.graph.node[[n.op_type for n in hw.graph.node].index("Thresholding")].input[1]
+    )
+    assert thresholds.max() == 256  # a step the 8-bit input never reaches
+    assert all(summary["bit_exact"].values()), summary["bit_exact"]
+    assert summary["rtlsim"]["bit_exact"]

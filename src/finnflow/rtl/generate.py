@@ -143,12 +143,8 @@ def _thresholding(model: ModelWrapper, node, fmt: StreamFormat, mem_dir: Path) -
     odt = inst.dtype("outputDataType")
     t = model.get_initializer(node.input[1]).astype(np.int64)
     lo, hi = fmt.value_range()
-    t = np.maximum(t, lo)
-    if (t > hi).any():
-        raise UnsupportedOpError(
-            f"{node.name}: a threshold lies above the {fmt.bits}-bit input range, which the RTL "
-            "Thresholding (thresholds at input width) cannot hold"
-        )
+    # a threshold above the input range is a step that never fires: it needs one more bit
+    tbits = _signed_bits(min(lo, int(t.min())), max(hi, int(t.max())))
     steps = t.shape[1]
     params = dict(
         C=c,
@@ -158,12 +154,14 @@ def _thresholding(model: ModelWrapper, node, fmt: StreamFormat, mem_dir: Path) -
         N_THRES=steps,
         OBITS=odt.bitwidth(),
         ACT_VAL=inst.get_nodeattr("ActVal"),
+        TBITS=tbits,
+        TSIGNED=1,
         THRESH_FILE=_write_mem(
             mem_dir / f"{node.name}_thresholds.mem",
-            _pack_rows(t.reshape(c // pe, pe * steps), fmt.bits),
-            pe * steps * fmt.bits,
+            _pack_rows(t.reshape(c // pe, pe * steps), tbits),
+            pe * steps * tbits,
         ),
-        RAM_STYLE="distributed",
+        RAM_STYLE=inst.get_nodeattr("ram_style"),
     )
     return _Instance(
         "thresholding", node.name, params, StreamFormat(pe, odt.bitwidth(), odt.signed())

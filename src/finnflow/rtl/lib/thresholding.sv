@@ -2,8 +2,9 @@
 // Input word: PE elements of IBITS (lane p in bits [p*IBITS +: IBITS]) for channels cf*PE+p,
 // cf = 0..C/PE-1 cycling. Output word: PE elements of OBITS,
 // out = ACT_VAL + #{t : x >= T[ch][t]}.
-// Threshold memory: depth C/PE, word PE*N_THRES*IBITS, bits [(p*N_THRES+t)*IBITS +: IBITS]
-// = T[cf*PE+p][t], ascending in t, same signedness as the input (ISIGNED).
+// Threshold memory: depth C/PE, word PE*N_THRES*TBITS, bits [(p*N_THRES+t)*TBITS +: TBITS]
+// = T[cf*PE+p][t], ascending in t; TBITS/TSIGNED default to the input's IBITS/ISIGNED and
+// are wider where a threshold lies outside the input range (a step that never fires).
 /* verilator lint_off WIDTH */
 module thresholding #(
     parameter C           = 4,
@@ -14,7 +15,9 @@ module thresholding #(
     parameter OBITS       = 1,
     parameter ACT_VAL     = 0,
     parameter THRESH_FILE = "",
-    parameter RAM_STYLE   = "distributed"
+    parameter RAM_STYLE   = "distributed",
+    parameter TBITS       = IBITS,
+    parameter TSIGNED     = ISIGNED
 ) (
     input  wire                ap_clk,
     input  wire                ap_rst_n,
@@ -27,7 +30,7 @@ module thresholding #(
 );
   localparam CF = C / PE;
   localparam CFB = (CF > 1) ? $clog2(CF) : 1;
-  localparam TW = PE * N_THRES * IBITS;
+  localparam TW = PE * N_THRES * TBITS;
   localparam [CFB-1:0] CF_LAST = CF - 1;
 
   (* ram_style = RAM_STYLE *) reg [TW-1:0] tmem[0:CF-1];
@@ -68,7 +71,9 @@ module thresholding #(
       .VSIGNED(ISIGNED),
       .N_THRES(N_THRES),
       .OBITS(OBITS),
-      .ACT_VAL(ACT_VAL)
+      .ACT_VAL(ACT_VAL),
+      .TBITS(TBITS),
+      .TSIGNED(TSIGNED)
   ) u_act (
       .v  (x1),
       .thr(t1),
