@@ -29,7 +29,12 @@ class MVAU(HWCustomOp):
             "accDataType": ("s", False, "INT32"),
             "binaryXnorMode": ("i", False, 0, {0, 1}),
             "noActivation": ("i", False, 0, {0, 1}),
-            "mem_mode": ("s", False, "internal_embedded"),
+            "mem_mode": (
+                "s",
+                False,
+                "internal_embedded",
+                {"internal_embedded", "internal_decoupled", "external"},
+            ),
             "ram_style": ("s", False, "auto", {"auto", "block", "distributed", "ultra"}),
             "ram_style_thresholds": ("s", False, "auto", {"auto", "block", "distributed"}),
         }
