@@ -1,6 +1,8 @@
 """A QONNX model the user exported from Brevitas (not made by finnflow) builds to hardware layers
 whose execution matches the model's own QONNX execution bit for bit."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -17,6 +19,19 @@ from torch import nn
 
 from finnflow.cli import main
 from finnflow.export import load_model
+
+
+def build_user_model(net, tmp_path, inputs: np.ndarray, sample_shape=(1, 64)) -> tuple:
+    """Export ``net`` with Brevitas' own exporter, build it with ``finnflow build --model`` on the
+    given real inputs (rtlsim on), and return (build folder, summary)."""
+    net.eval()
+    export_qonnx(net, torch.zeros(*sample_shape), export_path=str(tmp_path / "user.onnx"))
+    np.save(tmp_path / "inputs.npy", inputs)
+    out = tmp_path / "build"
+    args = ["build", "--model", str(tmp_path / "user.onnx"), "--inputs"]
+    args += [str(tmp_path / "inputs.npy"), "--out", str(out), "--rtlsim", "on"]
+    assert main(args) == 0
+    return out, json.loads((out / "summary.json").read_text())
 
 
 class UserNet(nn.Module):
@@ -43,7 +58,7 @@ class UserNet(nn.Module):
 
 
 @pytest.fixture(scope="module")
-def user_model(tmp_path_factory, digits):
+def user_net(digits):
     torch.manual_seed(0)
     net = UserNet()
     opt = torch.optim.Adam(net.parameters(), lr=0.01)
@@ -54,31 +69,12 @@ def user_model(tmp_path_factory, digits):
             opt.zero_grad()
             nn.functional.cross_entropy(net(x[i : i + 64]), y[i : i + 64]).backward()
             opt.step()
-    net.eval()
-    folder = tmp_path_factory.mktemp("user")
-    export_qonnx(net, torch.zeros(1, 1, 8, 8), export_path=str(folder / "user.onnx"))
+    return net
+
+
+def test_user_model_builds_bit_exact(user_net, tmp_path, digits):
     inputs = digits.x_test[:250].reshape(-1, 1, 8, 8)
-    np.save(folder / "inputs.npy", inputs)
-    return folder
-
-
-def test_user_model_builds_bit_exact(user_model, capsys):
-    out = user_model / "build"
-    rc = main(
-        [
-            "build",
-            "--model",
-            str(user_model / "user.onnx"),
-            "--inputs",
-            str(user_model / "inputs.npy"),
-            "--out",
-            str(out),
-        ]
-    )
-    assert rc == 0, capsys.readouterr().err
-    import json
-
-    summary = json.loads((out / "summary.json").read_text())
+    out, summary = build_user_model(user_net, tmp_path, inputs, sample_shape=(1, 1, 8, 8))
     assert summary["bit_exact_reference"] == "qonnx"
     assert summary["verified_samples"] == 250
     assert all(summary["bit_exact"].values()), summary["bit_exact"]
@@ -119,27 +115,7 @@ def test_decreasing_activations_negate_weights(tmp_path, digits):
     with torch.no_grad():
         net(x[:512])  # batch-norm statistics from real data
         net[3].weight.copy_(torch.linspace(-1.5, 1.5, 24))
-    net.eval()
-    export_qonnx(net, torch.zeros(1, 64), export_path=str(tmp_path / "neg.onnx"))
-    np.save(tmp_path / "x.npy", digits.x_test[:220])
-    out = tmp_path / "build"
-    rc = main(
-        [
-            "build",
-            "--model",
-            str(tmp_path / "neg.onnx"),
-            "--inputs",
-            str(tmp_path / "x.npy"),
-            "--out",
-            str(out),
-            "--rtlsim",
-            "on",
-        ]
-    )
-    assert rc == 0
-    import json
-
-    summary = json.loads((out / "summary.json").read_text())
+    out, summary = build_user_model(net, tmp_path, digits.x_test[:220])
     assert all(summary["bit_exact"].values()), summary["bit_exact"]
     assert summary["rtlsim"]["bit_exact"]
     streamlined = load_model(out / "streamlined.onnx")
@@ -174,27 +150,7 @@ def test_requantized_input_becomes_standalone_thresholding(tmp_path, digits):
     )
     with torch.no_grad():
         net(torch.from_numpy(digits.x_train[:512]))
-    net.eval()
-    export_qonnx(net, torch.zeros(1, 64), export_path=str(tmp_path / "rq.onnx"))
-    np.save(tmp_path / "x.npy", digits.x_test[:200])
-    out = tmp_path / "build"
-    rc = main(
-        [
-            "build",
-            "--model",
-            str(tmp_path / "rq.onnx"),
-            "--inputs",
-            str(tmp_path / "x.npy"),
-            "--out",
-            str(out),
-            "--rtlsim",
-            "on",
-        ]
-    )
-    assert rc == 0
-    import json
-
-    summary = json.loads((out / "summary.json").read_text())
+    out, summary = build_user_model(net, tmp_path, digits.x_test[:200])
     hw = load_model(out / "hw.onnx")
     ops = [n.op_type for n in hw.graph.node if n.domain == "finnflow.hw"]
     assert ops[0] == "Thresholding" and ops.count("MVAU") == 2
