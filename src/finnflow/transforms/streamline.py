@@ -57,10 +57,13 @@ def _has_compute_upstream(model: ModelWrapper, tensor: str) -> bool:
     """True if any node computing ``tensor`` from the graph input is a layer or a quantizer."""
     stack, seen = [tensor], set()
     while stack:
-        producer = model.find_producer(stack.pop())
-        if producer is None or producer.name in seen:
+        name = stack.pop()
+        if name in seen:
             continue
-        seen.add(producer.name)
+        seen.add(name)
+        producer = model.find_producer(name)
+        if producer is None:
+            continue
         if producer.op_type in ("MatMul", "MultiThreshold", *QUANT_OPS):
             return True
         stack += [i for i in producer.input if i and model.get_initializer(i) is None]
