@@ -28,6 +28,7 @@ from finnflow.sim.rtlsim import simulate_stitched
 from finnflow.sim.verilator import find_verilator
 from finnflow.training import (
     Dataset,
+    accuracy,
     load_checkpoint,
     load_dataset,
     predict,
@@ -86,7 +87,7 @@ def step_train(state: BuildState) -> None:
                 f"cannot load checkpoint {cfg.checkpoint} into {cfg.network} {precision}: {e}; "
                 "it must come from a build with the same network, precision, width and dataset"
             ) from e
-        acc = float((predict(net, state.data.x_test).argmax(1) == state.data.y_test).mean())
+        acc = accuracy(net, state.data.x_test, state.data.y_test)
     else:
         log(
             f"training {cfg.network} {precision} on {state.data.name} for {cfg.train.epochs} epochs"

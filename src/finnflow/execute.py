@@ -39,14 +39,12 @@ def execute_float64(model: ModelWrapper, x: np.ndarray) -> dict:
     ctx[model.graph.input[0].name] = np.asarray(x, dtype=np.float64)
     for node in model.graph.node:
         if node.domain in ("", "ai.onnx"):
-            inputs = [ctx[i] if i else None for i in node.input]
             io = helper.make_empty_tensor_value_info
             graph = helper.make_graph(
                 [node], "n", [io(i) for i in node.input if i], [io(o) for o in node.output if o]
             )
             sub = helper.make_model(graph, opset_imports=model.model.opset_import)
-            feed = {i: v for i, v in zip(node.input, inputs, strict=True) if i}
-            outs = ReferenceEvaluator(sub).run(None, feed)
+            outs = ReferenceEvaluator(sub).run(None, {i: ctx[i] for i in node.input if i})
             ctx.update((k, v) for k, v in zip(node.output, outs, strict=False) if k)
         elif node.op_type in ("Quant", "IntQuant"):
             inst = getCustomOp(node)

@@ -60,7 +60,7 @@ class MVAU(HWCustomOp):
         mh, mw = self.get_nodeattr("MH"), self.get_nodeattr("MW")
         return mh // self.get_nodeattr("PE"), mw // self.get_nodeattr("SIMD")
 
-    def num_thresholds(self, model=None) -> int:
+    def num_thresholds(self) -> int:
         if self.get_nodeattr("noActivation"):
             return 0
         return self.dtype("outputDataType").get_num_possible_values() - 1

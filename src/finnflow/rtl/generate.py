@@ -18,6 +18,7 @@ from qonnx.custom_op.registry import getCustomOp
 from finnflow.datatypes import int_type_for_range
 from finnflow.errors import UnsupportedOpError
 from finnflow.hw.base import hw_nodes
+from finnflow.sim.verilator import pack
 
 LIB_DIR = Path(__file__).parent / "lib"
 TOP = "finnflow_top"
@@ -72,16 +73,10 @@ def _write_mem(path: Path, words: list[int], width: int) -> str:
     return str(path.resolve())
 
 
-def _pack_rows(values: np.ndarray, bits: int) -> list[int]:
-    """Each row of ``values`` (integers) as one word, element 0 in the LSBs, two's complement."""
-    mask = (1 << bits) - 1
-    words = []
-    for row in values:
-        word = 0
-        for i, v in enumerate(row):
-            word |= (int(v) & mask) << (i * bits)
-        words.append(word)
-    return words
+def _pack_rows(values: np.ndarray, bits: int, signed: bool) -> list[int]:
+    """Each row of ``values`` as one memory word, packed like a stream word (element 0 in the
+    LSBs); a value that does not fit ``bits`` is an error, never silently truncated."""
+    return [pack(row, bits, signed) for row in values]
 
 
 def _mvau(model: ModelWrapper, node, fmt: StreamFormat, mem_dir: Path) -> _Instance:
@@ -113,7 +108,9 @@ def _mvau(model: ModelWrapper, node, fmt: StreamFormat, mem_dir: Path) -> _Insta
     acc = inst.dtype("accDataType")
     lo, hi = int(acc.min()), int(acc.max())
     params["WEIGHT_FILE"] = _write_mem(
-        mem_dir / f"{node.name}_weights.mem", _pack_rows(tiles, wbits), pe * simd * wbits
+        mem_dir / f"{node.name}_weights.mem",
+        _pack_rows(tiles, wbits, bool(params["WSIGNED"])),
+        pe * simd * wbits,
     )
     if inst.get_nodeattr("noActivation"):
         abits = _signed_bits(lo, hi)
@@ -130,7 +127,7 @@ def _mvau(model: ModelWrapper, node, fmt: StreamFormat, mem_dir: Path) -> _Insta
         ACT_VAL=inst.get_nodeattr("ActVal"),
         THRESH_FILE=_write_mem(
             mem_dir / f"{node.name}_thresholds.mem",
-            _pack_rows(t_words, abits),
+            _pack_rows(t_words, abits, True),
             pe * steps * abits,
         ),
     )
@@ -158,7 +155,7 @@ def _thresholding(model: ModelWrapper, node, fmt: StreamFormat, mem_dir: Path) -
         TSIGNED=1,
         THRESH_FILE=_write_mem(
             mem_dir / f"{node.name}_thresholds.mem",
-            _pack_rows(t.reshape(c // pe, pe * steps), tbits),
+            _pack_rows(t.reshape(c // pe, pe * steps), tbits, True),
             pe * steps * tbits,
         ),
         RAM_STYLE=inst.get_nodeattr("ram_style"),
