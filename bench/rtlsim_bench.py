@@ -93,15 +93,19 @@ def main() -> None:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\n{'design':<12} {'lanes':>6} {'cyc/frame':>10} {'build s':>14} {'Mcycles/s':>14} "
-          f"{'sim FPS':>16}")
+    print(
+        f"\n{'design':<12} {'lanes':>6} {'cyc/frame':>10} {'build s':>14} {'Mcycles/s':>14} "
+        f"{'sim FPS':>16}"
+    )
     for c in results:
         runs = c["runs"]
         build = " / ".join(f"{r['verilator_build_seconds']:.1f}" for r in runs)
         cps = " / ".join(f"{r['sim_cycles_per_second'] / 1e6:.2f}" for r in runs)
         fps = " / ".join(f"{r['sim_frames_per_second']:.0f}" for r in runs)
-        print(f"{c['network'] + ' ' + c['precision']:<12} {c['lanes']:>6} "
-              f"{runs[0]['cycles_per_frame']:>10g} {build:>14} {cps:>14} {fps:>16}")
+        print(
+            f"{c['network'] + ' ' + c['precision']:<12} {c['lanes']:>6} "
+            f"{runs[0]['cycles_per_frame']:>10g} {build:>14} {cps:>14} {fps:>16}"
+        )
     print(f"(runs separated by /; {results[0]['verilator']}); wrote {out}")
 
 

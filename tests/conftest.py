@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from finnflow import tools
 from finnflow.config import BuildConfig, TrainConfig, validate
 from finnflow.errors import ToolNotFoundError
 from finnflow.rtl import LIB_DIR
@@ -63,7 +64,7 @@ def shared_mnist():
 @pytest.fixture(scope="session")
 def verilator_tool():
     try:
-        return vl.find_verilator()
+        return tools.find_verilator()
     except ToolNotFoundError as exc:
         pytest.skip(str(exc))
 

@@ -25,7 +25,7 @@ from finnflow.hw.base import hw_nodes
 from finnflow.hw.estimate import estimate_network
 from finnflow.networks import build_fc, parse_precision
 from finnflow.sim.rtlsim import simulate_stitched
-from finnflow.sim.verilator import find_verilator
+from finnflow.tools import find_verilator
 from finnflow.training import (
     Dataset,
     accuracy,

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from finnflow.sim.verilator import pack, simulate, unpack
+from finnflow.sim.verilator import simulate
+from finnflow.streams import pack, unpack
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from finnflow.sim.verilator import pack, simulate, unpack
+from finnflow.sim.verilator import simulate
+from finnflow.streams import pack, unpack
 
 HANDSHAKE = ((1, 0.3, 0.5), (2, 0.0, 0.8), (3, 0.7, 0.0))  # (seed, bubble, back-pressure)
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from finnflow.sim import verilator as vl
-from finnflow.sim.verilator import pack
+from finnflow.rtl import LIB_DIR
+from finnflow.streams import pack
 
 
 def _yosys(yosys_exe, script: str, tmp_path, timeout=300):
@@ -32,8 +31,7 @@ def _chparam(top: str, params: dict) -> str:
 
 
 def _read():
-    lib = Path(vl.__file__).resolve().parents[1] / "rtl" / "lib"
-    return "read_verilog -defer -sv " + " ".join(str(s) for s in sorted(lib.glob("*.sv")))
+    return "read_verilog -defer -sv " + " ".join(str(s) for s in sorted(LIB_DIR.glob("*.sv")))
 
 
 def _mvau_files(tmp_path, nf, sf, ww, tw):

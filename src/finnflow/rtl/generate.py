@@ -18,7 +18,7 @@ from qonnx.custom_op.registry import getCustomOp
 from finnflow.datatypes import int_type_for_range
 from finnflow.errors import UnsupportedOpError
 from finnflow.hw.base import hw_nodes
-from finnflow.sim.verilator import pack
+from finnflow.streams import pack
 
 LIB_DIR = Path(__file__).parent / "lib"
 TOP = "finnflow_top"

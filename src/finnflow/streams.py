@@ -1,0 +1,94 @@
+"""Stream formats: how integer tensors travel on AXI-Stream words (lanes per word, bits per lane,
+two's complement or not), packing and unpacking, and the value ranges they imply. The RTL
+generator, the simulator and the drivers all read this one definition.
+
+Element 0 of a word sits in its least significant bits; a word's upper bits beyond
+``lanes * bits`` (the padding to whole bytes at the top level) are zero."""
+
+from dataclasses import dataclass
+
+import numpy as np
+from qonnx.core.datatype import DataType
+
+
+def bit_range(bits: int, signed: bool) -> tuple[int, int]:
+    """Smallest and largest integer that ``bits`` bits hold."""
+    if signed:
+        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return 0, (1 << bits) - 1
+
+
+def signed_bits(lo: int, hi: int) -> int:
+    """Bits of a two's-complement number holding every integer in [lo, hi]."""
+    lo, hi = min(int(lo), -1), max(int(hi), 0)
+    return max((-lo - 1).bit_length(), hi.bit_length()) + 1
+
+
+def roundup8(bits: int) -> int:
+    """``bits`` padded to whole bytes, as a DMA (and FINN's top-level streams) need."""
+    return -(-bits // 8) * 8
+
+
+@dataclass(frozen=True)
+class StreamFormat:
+    """Elements of a stream: ``lanes`` per word, each ``bits`` wide, two's complement if signed."""
+
+    lanes: int
+    bits: int
+    signed: bool
+
+    @classmethod
+    def of(cls, dtype: DataType, lanes: int) -> "StreamFormat":
+        """The format of ``lanes`` elements of an integer qonnx datatype per word."""
+        return cls(int(lanes), dtype.bitwidth(), bool(dtype.signed()))
+
+    @property
+    def width(self) -> int:
+        return self.lanes * self.bits
+
+    @property
+    def padded_width(self) -> int:
+        return roundup8(self.width)
+
+    def value_range(self) -> tuple[int, int]:
+        return bit_range(self.bits, self.signed)
+
+    def with_lanes(self, lanes: int) -> "StreamFormat":
+        return StreamFormat(int(lanes), self.bits, self.signed)
+
+    def pack_frames(self, frames: np.ndarray) -> list[int]:
+        """Frames [n, elements] (elements a multiple of ``lanes``) as a flat list of words."""
+        flat = np.asarray(frames, dtype=np.int64).reshape(-1, self.lanes)
+        return [pack(row, self.bits, self.signed) for row in flat]
+
+    def unpack_frames(self, words: list[int], frames: int) -> np.ndarray:
+        """Words back to frames [frames, elements]."""
+        values = [v for w in words for v in unpack(w, self.lanes, self.bits, self.signed)]
+        return np.array(values, dtype=np.int64).reshape(frames, -1)
+
+
+def pack(values, bits: int, signed: bool = False) -> int:
+    """Pack a sequence of integers into one word, element 0 in the LSBs; a value that does not
+    fit is an error, never silently truncated."""
+    lo, hi = bit_range(bits, signed)
+    mask = (1 << bits) - 1
+    word = 0
+    for i, v in enumerate(values):
+        v = int(v)
+        if not lo <= v <= hi:
+            kind = "signed" if signed else "unsigned"
+            raise ValueError(f"value {v} does not fit in {bits} {kind} bits")
+        word |= (v & mask) << (i * bits)
+    return word
+
+
+def unpack(word: int, lanes: int, bits: int, signed: bool = False) -> list[int]:
+    """Split a word into ``lanes`` integers of ``bits`` bits, element 0 from the LSBs."""
+    mask = (1 << bits) - 1
+    out = []
+    for i in range(lanes):
+        v = (int(word) >> (i * bits)) & mask
+        if signed and v >> (bits - 1):
+            v -= 1 << bits
+        out.append(v)
+    return out
