@@ -15,12 +15,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from qonnx.custom_op.registry import getCustomOp
+
 from finnflow.build import run_build
 from finnflow.config import BuildConfig, TrainConfig, validate
 from finnflow.execute import execute
 from finnflow.export import load_model
+from finnflow.hw.base import hw_nodes
 from finnflow.hw.estimate import estimate_network
-from finnflow.sim.rtlsim import simulate_stitched
+from finnflow.rtl import StitchedDesign
+from finnflow.sim.rtlsim import run_design
 from finnflow.training import load_dataset
 
 SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist"
@@ -43,15 +47,16 @@ def bench_case(network, precision, args, dataset, data_dir, work: Path) -> dict:
         )
     )
     out = work / cfg.name
-    summary = run_build(cfg, out)
+    run_build(cfg, out, stop_step="rtlgen")
     data = load_dataset(dataset, data_dir)
-    pre, df = load_model(out / "preprocess.onnx"), load_model(out / "dataflow.onnx")
+    pre, df = load_model(out / "preprocess.onnx"), load_model(out / "folded.onnx")
     x_int = execute(pre, data.x_test[: args.frames])[pre.graph.output[0].name]
     expected = execute(df, x_int)[df.graph.output[0].name].reshape(args.frames, -1)
+    design = StitchedDesign.load(out / "rtl")
     runs = []
     for r in range(args.repeat):
         t0 = time.time()
-        _, res = simulate_stitched(df, x_int, work / f"{cfg.name}-rtl{r}")
+        res = run_design(design, x_int, work / f"{cfg.name}-verilator{r}")
         wall = time.time() - t0
         runs.append(
             {
@@ -71,9 +76,7 @@ def bench_case(network, precision, args, dataset, data_dir, work: Path) -> dict:
         "dataset": dataset,
         "frames": args.frames,
         "estimated_cycles_per_frame": est["max_cycles"],
-        "lanes": sum(
-            v["PE"] * v.get("SIMD", 1) for k, v in summary["folding"].items() if k != "Defaults"
-        ),
+        "lanes": sum(getCustomOp(n).datapath_lanes() for n in hw_nodes(df)),
         "runs": runs,
         "verilator": res.verilator,
     }
@@ -93,20 +96,26 @@ def main() -> None:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
-    print(
-        f"\n{'design':<12} {'lanes':>6} {'cyc/frame':>10} {'build s':>14} {'Mcycles/s':>14} "
-        f"{'sim FPS':>16}"
-    )
+    rows = [
+        "| design | lanes | cycles/frame (estimate) | bit-exact | build s | simulated Mcycles/s "
+        "| simulation FPS |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for c in results:
         runs = c["runs"]
         build = " / ".join(f"{r['verilator_build_seconds']:.1f}" for r in runs)
         cps = " / ".join(f"{r['sim_cycles_per_second'] / 1e6:.2f}" for r in runs)
         fps = " / ".join(f"{r['sim_frames_per_second']:.0f}" for r in runs)
-        print(
-            f"{c['network'] + ' ' + c['precision']:<12} {c['lanes']:>6} "
-            f"{runs[0]['cycles_per_frame']:>10g} {build:>14} {cps:>14} {fps:>16}"
+        exact = all(r["bit_exact"] for r in runs)
+        rows.append(
+            f"| {c['network']} {c['precision']} | {c['lanes']} | {runs[0]['cycles_per_frame']:g} "
+            f"({c['estimated_cycles_per_frame']}) | {exact} | {build} | {cps} | {fps} |"
         )
-    print(f"(runs separated by /; {results[0]['verilator']}); wrote {out}")
+    table = "\n".join(rows)
+    first = results[0]
+    note = f"{args.frames} frames of {first['dataset']}, runs separated by /; {first['verilator']}"
+    out.with_suffix(".md").write_text(f"# rtlsim benchmark\n\n{table}\n\n{note}\n")
+    print(f"{table}\n{note}\nwrote {out} and {out.with_suffix('.md')}")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,11 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--folding", help="FINN-format folding config JSON")
     b.add_argument("--out", help="build folder (default: build/<config name>)")
     b.add_argument(
+        "--start-step",
+        help="run from this step in an existing build folder (earlier steps must be complete)",
+    )
+    b.add_argument("--stop-step", help="stop after this step")
+    b.add_argument(
         "--rtlsim",
         choices=["auto", "on", "off"],
         help="simulate the generated RTL with Verilator (default: the config's, auto)",
@@ -54,7 +59,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.rtlsim:
                 cfg = replace(cfg, rtlsim={"auto": "auto", "on": True, "off": False}[args.rtlsim])
             cfg = validate(cfg)
-        summary = run_build(cfg, args.out)
+        steps = {}
+        if args.command == "build":
+            steps = dict(start_step=args.start_step, stop_step=args.stop_step)
+        summary = run_build(cfg, args.out, **steps)
     except FinnflowError as e:
         print(f"finnflow: error: {e}", file=sys.stderr)
         return 2
@@ -63,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     if "estimate" in summary:
         est = summary["estimate"]
         print(f"estimated FPS: {est['fps']:.0f} ({est['max_cycles']} cycles/frame)")
+    if "bit_exact" in summary:
         print(f"bit-exact: {summary['bit_exact']}")
     rtlsim = summary.get("rtlsim", {})
     if "cycles_per_frame" in rtlsim:

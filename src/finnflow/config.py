@@ -165,6 +165,9 @@ def load_config(path: str | Path) -> BuildConfig:
         raise ConfigError(f"config file {path} does not exist")
     try:
         data = yaml.safe_load(path.read_text()) or {}
+    except UnicodeDecodeError:
+        hint = " (to build a QONNX model, use --model FILE.onnx)" if path.suffix == ".onnx" else ""
+        raise ConfigError(f"{path} is not a YAML build config: it is not text{hint}") from None
     except yaml.YAMLError as e:
         raise ConfigError(f"{path} is not valid YAML: {e}") from e
     cfg = from_dict(data, name=path.stem)

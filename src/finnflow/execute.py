@@ -11,7 +11,7 @@ from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.change_batchsize import ChangeBatchSize
 from qonnx.transformation.infer_shapes import InferShapes
 
-from finnflow.hw.base import DOMAIN
+from finnflow.hw.base import hw_nodes
 
 
 def with_batch_size(model: ModelWrapper, batch: int) -> ModelWrapper:
@@ -19,10 +19,8 @@ def with_batch_size(model: ModelWrapper, batch: int) -> ModelWrapper:
     copy = ModelWrapper(model.model.SerializeToString()).transform(ChangeBatchSize(batch))
     for out in copy.graph.output[1:]:
         out.type.tensor_type.shape.dim[0].dim_value = batch
-    for node in copy.graph.node:
-        if node.domain == DOMAIN:
-            inst = getCustomOp(node)
-            inst.set_nodeattr("numInputVectors", [batch, *inst.get_nodeattr("numInputVectors")[1:]])
+    for node in hw_nodes(copy):
+        getCustomOp(node).set_batch_size(batch)
     return copy.transform(InferShapes())
 
 

@@ -98,3 +98,107 @@ def test_label_select_topk_ties_to_lower_index():
     ctx = {"x": np.array([[3, 7, 7, 1, -2], [0, 0, 5, 0, 9]], dtype=np.float32)}
     op.execute_node(ctx, None)
     assert ctx["y"].tolist() == [[1, 2], [4, 2]]
+
+
+def _thresholding(channels, steps, **attrs):
+    base = dict(
+        NumChannels=channels,
+        PE=1,
+        numSteps=steps,
+        inputDataType="INT8",
+        weightDataType="INT9",
+        outputDataType="INT3",
+    )
+    node = helper.make_node("Thresholding", ["x", "t"], ["y"], domain=DOMAIN, **{**base, **attrs})
+    return getCustomOp(node)
+
+
+def test_threshold_ties_count_as_reached(digits):
+    """An input exactly equal to a threshold reaches it (>=), in Thresholding and in the MVAU's
+    fused activation, so a `>` slip changes these outputs."""
+    x = np.rint(digits.x_test[:40, :8] * 255 - 128).astype(np.float32)
+    t = np.sort(x[:3].T.astype(np.int64), axis=1)  # thresholds taken from the data itself
+    op = _thresholding(8, 3, ActVal=-1)
+    ctx = {"x": x, "t": t.astype(np.float32)}
+    op.execute_node(ctx, None)
+    ties = (x[:, :, None] == t[None]).sum()
+    assert ties >= 24
+    expected = (x[:, :, None] >= t[None]).sum(-1) - 1
+    assert np.array_equal(ctx["y"], expected)
+    assert not np.array_equal(ctx["y"], (x[:, :, None] > t[None]).sum(-1) - 1)
+
+    w = np.eye(8, dtype=np.float32)  # accumulator = input, so the same ties
+    mvau = _mvau(8, 8, ActVal=-1, inputDataType="INT8", weightDataType="INT2")
+    ctx = {"x": x, "w": w, "t": t.astype(np.float32)}
+    mvau.execute_node(ctx, None)
+    assert np.array_equal(ctx["y"], expected)
+
+
+def test_mvau_memory_images_follow_the_documented_layout():
+    rng = np.random.default_rng(3)
+    w = rng.integers(-8, 8, size=(12, 8))  # [MW, MH]
+    t = np.sort(rng.integers(-50, 50, size=(8, 3)), axis=1)
+    op = _mvau(12, 8, PE=2, SIMD=3)
+    words = op.get_hw_compatible_weight_tensor(w)
+    nf, sf = op.folds()
+    assert words.shape == (nf * sf, 2 * 3)
+    for a in range(nf):
+        for s in range(sf):
+            for p in range(2):
+                for k in range(3):
+                    assert words[a * sf + s, p * 3 + k] == w[s * 3 + k, a * 2 + p]
+    tw = op.get_hw_compatible_threshold_tensor(t)
+    assert tw.shape == (nf, 2 * 3) and tw[1, 3 + 2] == t[1 * 2 + 1, 2]
+    bipolar = _mvau(12, 8, weightDataType="BIPOLAR").get_hw_compatible_weight_tensor(
+        np.where(w >= 0, 1, -1)
+    )
+    assert set(np.unique(bipolar)) == {0, 1}
+
+
+def test_shapes_and_streams_follow_the_folding():
+    op = _mvau(64, 16, PE=4, SIMD=8, numInputVectors=[1])
+    assert op.get_folded_input_shape() == [1, 8, 8] and op.get_folded_output_shape() == [1, 4, 4]
+    assert op.get_normal_input_shape() == [1, 64] and op.get_normal_output_shape() == [1, 16]
+    assert op.get_instream_width() == 8 * 4 and op.get_outstream_width() == 4 * 2
+    assert op.get_outstream_width_padded() == 8 and op.get_number_output_values() == 4
+
+
+def test_stitching_ops():
+    fifo = getCustomOp(
+        helper.make_node(
+            "StreamingFIFO",
+            ["x"],
+            ["y"],
+            domain=DOMAIN,
+            depth=300,
+            folded_shape=[1, 16, 4],
+            normal_shape=[1, 64],
+            dataType="INT3",
+        )
+    )
+    assert fifo.get_instream_width() == 12 and fifo.get_exp_cycles() == 16
+    assert fifo.uses_bram() and fifo.bram_estimation() >= 1
+    fifo.set_nodeattr("depth", 1)
+    with pytest.raises(FoldingError, match="depth=1; a FIFO holds at least 2 words"):
+        fifo.verify_folding()
+    dwc = getCustomOp(
+        helper.make_node(
+            "StreamingDataWidthConverter",
+            ["x"],
+            ["y"],
+            domain=DOMAIN,
+            shape=[1, 60],
+            inWidth=12,
+            outWidth=20,
+            dataType="UINT4",
+        )
+    )
+    assert dwc.get_folded_input_shape() == [1, 20, 3]
+    assert dwc.get_folded_output_shape() == [1, 12, 5]
+    assert dwc.get_exp_cycles() == 20
+    ctx = {"x": np.arange(60, dtype=np.float32).reshape(1, 60) % 16}
+    dwc.execute_node(ctx, None)
+    assert np.array_equal(ctx["y"], ctx["x"])
+    dwc.set_nodeattr("outWidth", 14)
+    with pytest.raises(FoldingError, match="outWidth=14 is not a whole number of 4-bit"):
+        dwc.verify_folding()

@@ -39,6 +39,7 @@ CONFIGS = [
     Cfg("bipolar_i4s", 6, 6, 2, 3, 4, 1, 1, 0, wbipolar=1),
     Cfg("xnor_thr", 32, 16, 8, 4, 1, 0, 1, 0, xnor=1, n_thres=1),
     Cfg("xnor_acc_folded", 9, 3, 1, 1, 1, 0, 1, 0, xnor=1),
+    Cfg("xnor_acc_pe4", 16, 8, 4, 4, 1, 0, 1, 0, xnor=1),
     Cfg("wide_i8s_w4s", 32, 16, 16, 8, 8, 1, 4, 1),
 ]
 
@@ -82,16 +83,26 @@ def make_case(c: Cfg, n_vec: int, seed: int = 1):
         amax, amin = c.mw * max(ext), c.mw * min(ext)
     abits = _bits_for(amin, amax + 1)
     if c.n_thres:
-        # thresholds spread over the observed accumulator range -> non-trivial outputs
+        # thresholds spread over the observed accumulator range -> non-trivial outputs; about
+        # half of them (at least one per row) are accumulator values of their own row, so that
+        # acc == T occurs and '>=' cannot pass for '>'
         lo, hi = int(acc.min()), int(acc.max()) + 1
-        thr = np.sort(rng.integers(lo, hi + 1, size=(c.mh, c.n_thres)), axis=1)
+        thr = rng.integers(lo, hi + 1, size=(c.mh, c.n_thres))
+        tie = rng.random(thr.shape) < 0.5
+        tie[:, 0] = True
+        seen = acc[rng.integers(0, n_vec, size=thr.shape), np.arange(c.mh)[:, None]]
+        thr = np.sort(np.where(tie, seen, thr), axis=1)
         y = c.act_val + (acc[:, :, None] >= thr[None, :, :]).sum(-1)
+        y_strict = c.act_val + (acc[:, :, None] > thr[None, :, :]).sum(-1)
+        assert np.any(y != y_strict), "test data must contain exact threshold ties"
         obits = _bits_for(min(c.act_val, 0), c.act_val + c.n_thres)
         if c.act_val >= 0:  # unsigned output needs no sign bit
             obits = max(1, (c.act_val + c.n_thres).bit_length())
         osigned = c.act_val < 0
     else:
         thr, y, obits, osigned = None, acc, abits, True
+        if c.xnor:  # a popcount is non-negative: unsigned output, narrower than the accumulator
+            obits, osigned = max(1, c.mw.bit_length()), False
     return x, wenc, thr, acc, y, abits, obits, osigned
 
 
@@ -140,7 +151,7 @@ def mvau_setup(c: Cfg, sim_dir, build_rtl, n_vec):
     )
     if tf is not None:
         params["THRESH_FILE"] = str(tf)
-    binary = build_rtl("mvau", params)
+    binary = build_rtl("finnflow_mvau", params)
     sf, nf = c.mw // c.simd, c.mh // c.pe
     words = [
         pack(v[s * c.simd : (s + 1) * c.simd], c.ibits, c.isigned) for v in x for s in range(sf)

@@ -42,8 +42,15 @@ def test_thresholding(C, PE, IBITS, ISIGNED, N, ACT, sim_dir, build_rtl):
     rng = np.random.default_rng(C * 100 + PE)
     n_vec = 16
     x = _rand(rng, IBITS, ISIGNED, (n_vec, C))
-    thr = np.sort(_rand(rng, IBITS, ISIGNED, (C, N)), axis=1)
+    # about half the thresholds (at least one per channel) are input values of their channel,
+    # so that x == T occurs and '>=' cannot pass for '>'
+    thr = _rand(rng, IBITS, ISIGNED, (C, N))
+    tie = rng.random(thr.shape) < 0.5
+    tie[:, 0] = True
+    seen = x[rng.integers(0, n_vec, size=thr.shape), np.arange(C)[:, None]]
+    thr = np.sort(np.where(tie, seen, thr), axis=1)
     y = ACT + (x[:, :, None] >= thr[None]).sum(-1)
+    assert np.any(y != ACT + (x[:, :, None] > thr[None]).sum(-1)), "no exact threshold ties"
     osigned = ACT < 0
     obits = max((ACT + N).bit_length() + osigned, (-ACT - 1).bit_length() + 1, 1)
     assert len(np.unique(y)) > 1
@@ -58,7 +65,7 @@ def test_thresholding(C, PE, IBITS, ISIGNED, N, ACT, sim_dir, build_rtl):
         )
     )
     params = dict(C=C, PE=PE, IBITS=IBITS, ISIGNED=ISIGNED, N_THRES=N, OBITS=obits, ACT_VAL=ACT)
-    binary = build_rtl("thresholding", {**params, "THRESH_FILE": str(tf)})
+    binary = build_rtl("finnflow_thresholding", {**params, "THRESH_FILE": str(tf)})
     words = [pack(v[a * PE : (a + 1) * PE], IBITS, ISIGNED) for v in x for a in range(cf)]
     expect = [list(v[a * PE : (a + 1) * PE]) for v in y for a in range(cf)]
     res = _check_all(binary, words, len(words), expect, lambda w: unpack(w, PE, obits, osigned))
@@ -78,7 +85,8 @@ def test_label_select(N, PE, IBITS, ISIGNED, sim_dir, build_rtl):
     expect = [int(i) for i in np.argmax(x, axis=1)]
     obits = max(1, (N - 1).bit_length())
     binary = build_rtl(
-        "label_select", dict(NUM_LABELS=N, PE=PE, IBITS=IBITS, ISIGNED=ISIGNED, OBITS=obits)
+        "finnflow_label_select",
+        dict(NUM_LABELS=N, PE=PE, IBITS=IBITS, ISIGNED=ISIGNED, OBITS=obits),
     )
     nw = N // PE
     words = [pack(v[a * PE : (a + 1) * PE], IBITS, ISIGNED) for v in x for a in range(nw)]
@@ -91,7 +99,7 @@ def test_label_select(N, PE, IBITS, ISIGNED, sim_dir, build_rtl):
 def test_fifo(WIDTH, DEPTH, build_rtl):
     rng = np.random.default_rng(WIDTH)
     words = [int.from_bytes(rng.bytes(16), "little") % (1 << WIDTH) for _ in range(300)]
-    binary = build_rtl("fifo", dict(WIDTH=WIDTH, DEPTH=DEPTH, RAM_STYLE="distributed"))
+    binary = build_rtl("finnflow_fifo", dict(WIDTH=WIDTH, DEPTH=DEPTH, RAM_STYLE="distributed"))
     res = _check_all(binary, words, len(words), words)
     assert _steady_interval(res.out_cycles) == {1}
     # capacity: with the output stalled for 50 cycles, at least DEPTH words are accepted
@@ -111,7 +119,7 @@ def test_dwc(IW, OW, build_rtl):
         return [pack(bits[i : i + width], 1) for i in range(0, n_bits, width)]
 
     words, expect = split(IW), split(OW)
-    binary = build_rtl("dwc", dict(IN_WIDTH=IW, OUT_WIDTH=OW))
+    binary = build_rtl("finnflow_dwc", dict(IN_WIDTH=IW, OUT_WIDTH=OW))
     res = _check_all(binary, words, len(expect), expect)
     # the narrow side runs at one word per cycle
     side = res.in_cycles if IW < OW else res.out_cycles
@@ -119,10 +127,11 @@ def test_dwc(IW, OW, build_rtl):
 
 
 # ----------------------------------------------------------------------------- skid
-@pytest.mark.parametrize("WIDTH", [1, 8, 70])
-def test_skid(WIDTH, build_rtl):
+@pytest.mark.parametrize("WIDTH,IN_REG", [(1, 0), (8, 0), (70, 0), (8, 1)])
+def test_skid(WIDTH, IN_REG, build_rtl):
     rng = np.random.default_rng(WIDTH)
     words = [int.from_bytes(rng.bytes(16), "little") % (1 << WIDTH) for _ in range(200)]
-    binary = build_rtl("skid", dict(WIDTH=WIDTH))
+    binary = build_rtl("finnflow_skid", dict(WIDTH=WIDTH, IN_REG=IN_REG))
     res = _check_all(binary, words, len(words), words)
     assert _steady_interval(res.out_cycles) == {1}
+    assert res.out_cycles[0] - res.in_cycles[0] == 1 + IN_REG  # latency

@@ -49,7 +49,7 @@ def test_synth_xilinx_mvau(yosys_exe, tmp_path):
     params["RAM_STYLE"] = "block"
     log = _yosys(
         yosys_exe,
-        f"{_read()}\n{_chparam('mvau', params)}\nsynth_xilinx -top mvau\nstat\n",
+        f"{_read()}\n{_chparam('finnflow_mvau', params)}\nsynth_xilinx -top finnflow_mvau\nstat\n",
         tmp_path,
     )
     stat = log[log.rindex("Printing statistics") :]
@@ -60,9 +60,12 @@ def test_synth_xilinx_mvau(yosys_exe, tmp_path):
 @pytest.mark.parametrize(
     "top,params",
     [
-        ("mvau", dict(MW=8, MH=4, SIMD=2, PE=2, IBITS=4, WBITS=1, WBIPOLAR=1, ABITS=8, OBITS=8)),
         (
-            "mvau",
+            "finnflow_mvau",
+            dict(MW=8, MH=4, SIMD=2, PE=2, IBITS=4, WBITS=1, WBIPOLAR=1, ABITS=8, OBITS=8),
+        ),
+        (
+            "finnflow_mvau",
             dict(
                 MW=8,
                 MH=4,
@@ -77,12 +80,13 @@ def test_synth_xilinx_mvau(yosys_exe, tmp_path):
                 OBITS=1,
             ),
         ),
-        ("thresholding", dict(C=8, PE=2, IBITS=4, N_THRES=3, OBITS=2)),
-        ("label_select", dict(NUM_LABELS=10, PE=5, IBITS=8)),
-        ("fifo", dict(WIDTH=16, DEPTH=5, RAM_STYLE="block")),
-        ("dwc", dict(IN_WIDTH=8, OUT_WIDTH=32)),
-        ("dwc", dict(IN_WIDTH=32, OUT_WIDTH=8)),
-        ("skid", dict(WIDTH=8)),
+        ("finnflow_thresholding", dict(C=8, PE=2, IBITS=4, N_THRES=3, OBITS=2)),
+        ("finnflow_label_select", dict(NUM_LABELS=10, PE=5, IBITS=8)),
+        ("finnflow_fifo", dict(WIDTH=16, DEPTH=5, RAM_STYLE="block")),
+        ("finnflow_dwc", dict(IN_WIDTH=8, OUT_WIDTH=32)),
+        ("finnflow_dwc", dict(IN_WIDTH=32, OUT_WIDTH=8)),
+        ("finnflow_skid", dict(WIDTH=8)),
+        ("finnflow_skid", dict(WIDTH=8, IN_REG=1)),
     ],
     ids=[
         "mvau_bipolar",
@@ -93,6 +97,7 @@ def test_synth_xilinx_mvau(yosys_exe, tmp_path):
         "dwc_up",
         "dwc_down",
         "skid",
+        "skid_in_reg",
     ],
 )
 def test_yosys_elaborates(top, params, yosys_exe, tmp_path):

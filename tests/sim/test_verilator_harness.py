@@ -65,7 +65,7 @@ def test_port_widths(width, build_rtl):
     """8/16/32/64-bit and VlWide ports carry words bit-exactly, with cycle stamps."""
     words = [((i * 0x9E3779B97F4A7C15) ^ (i << (width // 2))) % (1 << width) for i in range(64)]
     words[1] = (1 << width) - 1
-    binary = build_rtl("skid", {"WIDTH": width})
+    binary = build_rtl("finnflow_skid", {"WIDTH": width})
     res = simulate(binary, words, len(words))
     assert res.out_words == words
     assert res.in_cycles == list(range(64))
@@ -76,7 +76,7 @@ def test_port_widths(width, build_rtl):
 
 
 def test_seeded_stress_is_reproducible(build_rtl):
-    binary = build_rtl("skid", {"WIDTH": 8})
+    binary = build_rtl("finnflow_skid", {"WIDTH": 8})
     words = list(range(100))
     a = simulate(binary, words, 100, bubble=0.4, backpressure=0.4, seed=3)
     b = simulate(binary, words, 100, bubble=0.4, backpressure=0.4, seed=3)
@@ -88,14 +88,14 @@ def test_seeded_stress_is_reproducible(build_rtl):
 
 def test_build_cache(build_rtl):
     t0 = time.monotonic()
-    first = build_rtl("skid", {"WIDTH": 12})
-    again = build_rtl("skid", {"WIDTH": 12})
+    first = build_rtl("finnflow_skid", {"WIDTH": 12})
+    again = build_rtl("finnflow_skid", {"WIDTH": 12})
     assert first == again and first.is_file()
     assert time.monotonic() - t0 < 60
 
 
 def test_deadlock_more_outputs_than_possible(build_rtl):
-    binary = build_rtl("skid", {"WIDTH": 8})
+    binary = build_rtl("finnflow_skid", {"WIDTH": 8})
     t0 = time.monotonic()
     with pytest.raises(SimulationDeadlock, match="no stream transfer for 500 cycles.*10 of 11"):
         simulate(binary, list(range(10)), 11, max_idle=500)
@@ -106,7 +106,7 @@ def test_deadlock_incomplete_vector(build_rtl, tmp_path):
     """An MVAU that never gets its full input vector never produces output."""
     (tmp_path / "w.mem").write_text("".join(f"{i:x}\n" for i in range(8)))
     params = dict(MW=4, MH=2, SIMD=1, PE=1, IBITS=4, WBITS=4, ABITS=12, OBITS=12)
-    binary = build_rtl("mvau", {**params, "WEIGHT_FILE": str(tmp_path / "w.mem")})
+    binary = build_rtl("finnflow_mvau", {**params, "WEIGHT_FILE": str(tmp_path / "w.mem")})
     with pytest.raises(SimulationDeadlock):
         simulate(binary, [1, 2, 3], 1, max_idle=200)
 

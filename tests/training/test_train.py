@@ -22,7 +22,7 @@ def test_training_is_deterministic_and_learns(digits):
 
 def test_checkpoint_roundtrip(digits, tmp_path):
     net, result = _run(digits)
-    save_checkpoint(net, tmp_path / "ckpt.pt", result, {"precision": "w2a2"})
+    save_checkpoint(net, tmp_path / "ckpt.pt", {"precision": "w2a2"}, result)
     assert (tmp_path / "metrics.json").is_file()
     other = build_fc(64, 10, parse_precision("w2a2"), None, [32], input_bits=4)
     load_checkpoint(other, tmp_path / "ckpt.pt")

@@ -96,3 +96,18 @@ def test_bad_verify_inputs_and_checkpoint(tmp_path, capsys):
     cfg.write_text(f"network: FC\nhidden: [8]\ncheckpoint: {ckpt}\n")
     assert main(["build", str(cfg), "--out", str(tmp_path / "b")]) == 2
     assert "cannot load checkpoint" in capsys.readouterr().err
+
+
+def test_model_file_given_as_config(tmp_path, capsys):
+    model = tmp_path / "net.onnx"
+    model.write_bytes(bytes(range(256)) * 4)
+    assert main(["build", str(model)]) == 2
+    err = capsys.readouterr().err
+    assert "is not a YAML build config" in err and "--model" in err and "Traceback" not in err
+
+
+def test_build_folder_that_cannot_be_created(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["demo", "--out", str(blocker / "sub")]) == 2
+    assert "cannot create the build folder" in capsys.readouterr().err

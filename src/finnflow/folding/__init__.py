@@ -5,7 +5,6 @@ from finnflow.folding.config import (
     SetFolding,
     folding_config,
     load_folding,
-    save_folding,
     target_cycles,
     verify_folding,
 )
@@ -15,7 +14,6 @@ __all__ = [
     "SetFolding",
     "folding_config",
     "load_folding",
-    "save_folding",
     "target_cycles",
     "verify_folding",
 ]

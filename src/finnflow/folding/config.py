@@ -2,8 +2,11 @@
 
 ``{"Defaults": {}, "MVAU_0": {"PE": 16, "SIMD": 49, "ram_style": "auto"}, ...}``: keys are node
 names, values set node attributes, and ``Defaults`` maps an attribute to ``[value, [op types]]``
-as in FINN's ``ApplyConfig``, so configs move between FINN and finnflow. ``mem_mode`` and
-``resType`` are kept for FINN; finnflow's RTL always embeds the weights and uses LUTs."""
+as in FINN's ``ApplyConfig``, so configs move between FINN and finnflow. Each layer declares
+which attributes a config may set (``get_folding_attrs``) and which parallelism attributes must
+divide which dimension (``get_folding_params``); nothing here knows a layer type. ``mem_mode``,
+``resType`` and a FIFO's ``impl_style`` are kept for FINN; finnflow's RTL always embeds the
+weights, computes with LUTs and uses its own FIFO."""
 
 import json
 import math
@@ -16,19 +19,13 @@ from qonnx.transformation.base import Transformation
 from finnflow.errors import FoldingError
 from finnflow.hw.base import divisors, hw_nodes
 
-FOLDING_ATTRS = {
-    "MVAU": ("PE", "SIMD", "ram_style", "ram_style_thresholds", "resType", "mem_mode"),
-    "Thresholding": ("PE", "ram_style"),
-    "LabelSelect": ("PE",),
-}
-
 
 def folding_config(model: ModelWrapper) -> dict:
-    """The folding of every hardware layer, as FINN writes it."""
+    """The folding of every hardware node (layers, converters, FIFOs), as FINN writes it."""
     cfg: dict = {"Defaults": {}}
     for node in hw_nodes(model):
         inst = getCustomOp(node)
-        cfg[node.name] = {a: inst.get_nodeattr(a) for a in FOLDING_ATTRS[node.op_type]}
+        cfg[node.name] = {a: inst.get_nodeattr(a) for a in inst.get_folding_attrs()}
     return cfg
 
 
@@ -69,27 +66,31 @@ def verify_folding(model: ModelWrapper) -> None:
 
 
 class ApplyFolding(Transformation):
-    """Set folding attributes from a FINN-format config, then check every layer's folding."""
+    """Set folding attributes from a FINN-format config, then check every layer's folding.
 
-    def __init__(self, config: dict | str | Path):
+    With ``strict`` a config entry naming no node of the model is an error; without, entries
+    for nodes inserted later (FIFOs, converters) are left for a second, strict application."""
+
+    def __init__(self, config: dict | str | Path, strict: bool = True):
         super().__init__()
         self.config = load_folding(config)
+        self.strict = strict
 
     def apply(self, model: ModelWrapper):
         nodes = {n.name: n for n in hw_nodes(model)}
         unknown = [name for name in self.config if name != "Defaults" and name not in nodes]
-        if unknown:
+        if unknown and self.strict:
             raise FoldingError(
                 f"folding config names layer {unknown[0]!r}, which is not in the model; "
                 f"its hardware layers are {', '.join(nodes) or 'none'}"
             )
         for name, node in nodes.items():
-            allowed = FOLDING_ATTRS[node.op_type]
+            inst = getCustomOp(node)
+            allowed = inst.get_folding_attrs()
             defaults = {
                 a: v for a, v in _defaults(self.config, node.op_type).items() if a in allowed
             }
             attrs = {**defaults, **self.config.get(name, {})}
-            inst = getCustomOp(node)
             for attr, value in attrs.items():
                 if attr not in allowed:
                     raise FoldingError(
@@ -106,8 +107,9 @@ class ApplyFolding(Transformation):
 
 class SetFolding(Transformation):
     """Least parallelism per layer that reaches ``target_cycles`` per frame (FINN's SetFolding
-    idea): MVAU grows SIMD first, then PE; other layers grow PE. A layer that cannot reach the
-    target is fully unfolded."""
+    idea): starting from all ones, each folding parameter in the layer's order (an MVAU's SIMD,
+    then PE) grows through the divisors of its dimension until the layer reaches the target.
+    A layer that cannot reach the target is fully unfolded."""
 
     def __init__(self, target_cycles: int):
         super().__init__()
@@ -116,20 +118,12 @@ class SetFolding(Transformation):
     def apply(self, model: ModelWrapper):
         for node in hw_nodes(model):
             inst = getCustomOp(node)
-            vectors = inst.num_vectors()
-            if node.op_type == "MVAU":
-                mw, mh = inst.get_nodeattr("MW"), inst.get_nodeattr("MH")
-                for simd in divisors(mw):
-                    inst.set_nodeattr("SIMD", simd)
-                    if mh * (mw // simd) * vectors <= self.target:
-                        break
-                for pe in divisors(mh):
-                    inst.set_nodeattr("PE", pe)
-                    if inst.get_exp_cycles() <= self.target:
-                        break
-            else:
-                for pe in divisors(inst.frame_elements("in")):
-                    inst.set_nodeattr("PE", pe)
+            params = inst.get_folding_params()
+            for attr in params:
+                inst.set_nodeattr(attr, 1)
+            for attr, dim in params.items():
+                for value in divisors(inst.get_nodeattr(dim)):
+                    inst.set_nodeattr(attr, value)
                     if inst.get_exp_cycles() <= self.target:
                         break
         return model, False
@@ -137,9 +131,3 @@ class SetFolding(Transformation):
 
 def target_cycles(clock_mhz: float, target_fps: float) -> int:
     return max(1, math.floor(clock_mhz * 1e6 / target_fps))
-
-
-def save_folding(model: ModelWrapper, path: Path) -> dict:
-    cfg = folding_config(model)
-    Path(path).write_text(json.dumps(cfg, indent=2) + "\n")
-    return cfg

@@ -3,6 +3,17 @@
 from finnflow.hw.base import DOMAIN, HWCustomOp, hw_nodes, is_hw_node
 from finnflow.hw.label_select import LabelSelect
 from finnflow.hw.mvau import MVAU
+from finnflow.hw.stitching import StreamingDataWidthConverter, StreamingFIFO
 from finnflow.hw.thresholding import Thresholding
 
-__all__ = ["DOMAIN", "HWCustomOp", "LabelSelect", "MVAU", "Thresholding", "hw_nodes", "is_hw_node"]
+__all__ = [
+    "DOMAIN",
+    "HWCustomOp",
+    "LabelSelect",
+    "MVAU",
+    "StreamingDataWidthConverter",
+    "StreamingFIFO",
+    "Thresholding",
+    "hw_nodes",
+    "is_hw_node",
+]

@@ -1,7 +1,14 @@
 """Base class of finnflow's hardware layers (qonnx custom ops in the ``finnflow.hw`` domain).
 
-A layer owns its attributes (FINN's names), shape and datatype inference, bit-exact execution,
-expected cycles and a first analytical resource estimate for its folding.
+A layer owns everything about itself, under FINN's method names: attributes (FINN's names),
+its folding parameters and the dimensions they must divide, normal and folded shapes, stream
+widths, datatype inference, bit-exact execution, expected cycles, resource estimates and its
+memory images. Folding, stitching, estimation, partitioning and the RTL generator speak only
+this vocabulary, so a new layer is one class here plus its RTL mapping (``rtl/layers/``).
+
+Shapes follow FINN: the normal shape is ``[*numInputVectors, elements]``; the folded shape
+splits the last dimension into ``[..., words, lanes]``, so one stream word carries ``lanes``
+elements of the layer's datatype.
 """
 
 import math
@@ -11,6 +18,7 @@ from qonnx.core.datatype import DataType
 from qonnx.custom_op.base import CustomOp
 
 from finnflow.errors import FoldingError
+from finnflow.streams import StreamFormat, roundup8
 
 DOMAIN = "finnflow.hw"
 
@@ -44,7 +52,9 @@ def lutram_count(width: int, depth: int) -> int:
 
 
 class HWCustomOp(CustomOp):
-    """Shared attributes and helpers; subclasses define shapes, execution and estimates."""
+    """Shared attributes and the shape/stream vocabulary; subclasses define the rest. The
+    stitching nodes (FIFO, width converter) carry FINN's ``dataType`` and shape attributes
+    instead of the layers' ``inputDataType``/``outputDataType``/``numInputVectors``."""
 
     def get_nodeattr_types(self):
         return {
@@ -54,26 +64,36 @@ class HWCustomOp(CustomOp):
             "backend": ("s", False, "fpgadataflow"),
         }
 
-    def dtype(self, attr: str) -> DataType:
-        return DataType[self.get_nodeattr(attr)]
+    # ------------------------------------------------------------------ datatypes
+    def get_input_datatype(self) -> DataType:
+        return DataType[self.get_nodeattr("inputDataType")]
 
-    def num_vectors(self) -> int:
-        return int(np.prod(self.get_nodeattr("numInputVectors")))
+    def get_output_datatype(self) -> DataType:
+        return DataType[self.get_nodeattr("outputDataType")]
 
     def infer_node_datatype(self, model):
-        model.set_tensor_datatype(self.onnx_node.output[0], self.dtype("outputDataType"))
+        model.set_tensor_datatype(self.onnx_node.output[0], self.get_output_datatype())
 
-    def make_shape_compatible_op(self, model):
-        return self.make_const_shape_op(self.get_normal_output_shape())
+    # ------------------------------------------------------------------ folding
+    def get_folding_params(self) -> dict[str, str]:
+        """Parallelism attributes and the dimension attribute each must divide, in the order
+        a folding pass grows them (``{"SIMD": "MW", "PE": "MH"}`` for an MVAU)."""
+        return {}
 
-    def check_divides(self, attr: str, value_attr: str) -> None:
-        """``attr`` (PE or SIMD) must divide the dimension ``value_attr`` (MH, MW, ...)."""
-        value, total = self.get_nodeattr(attr), self.get_nodeattr(value_attr)
-        if value < 1 or total % value != 0:
-            raise FoldingError(
-                f"{self.onnx_node.name}: {attr}={value} does not divide {value_attr}={total}; "
-                f"valid {attr} values are {divisors(total)}"
-            )
+    def get_folding_attrs(self) -> tuple[str, ...]:
+        """Attributes a folding config (FINN's JSON) may set on this layer."""
+        return tuple(self.get_folding_params())
+
+    def verify_folding(self) -> None:
+        """Each parallelism attribute divides its dimension, or a FoldingError names the layer,
+        the value and the valid choices."""
+        for attr, dim in self.get_folding_params().items():
+            value, total = self.get_nodeattr(attr), self.get_nodeattr(dim)
+            if value < 1 or total % value != 0:
+                raise FoldingError(
+                    f"{self.onnx_node.name}: {attr}={value} does not divide {dim}={total}; "
+                    f"valid {attr} values are {divisors(total)}"
+                )
 
     def verify_node(self):
         try:
@@ -82,25 +102,68 @@ class HWCustomOp(CustomOp):
             return [str(e)]
         return []
 
-    # subclasses implement:
+    # ------------------------------------------------------------------ shapes and streams
+    def num_vectors(self) -> int:
+        return int(np.prod(self.get_nodeattr("numInputVectors")))
+
+    def set_batch_size(self, batch: int) -> None:
+        """Set the leading (batch) dimension of the layer's shapes."""
+        self.set_nodeattr("numInputVectors", [batch, *self.get_nodeattr("numInputVectors")[1:]])
+
+    def get_folded_input_shape(self) -> list[int]:
+        raise NotImplementedError
+
+    def get_folded_output_shape(self) -> list[int]:
+        raise NotImplementedError
+
+    def get_normal_input_shape(self) -> list[int]:
+        *outer, words, lanes = self.get_folded_input_shape()
+        return [*outer, words * lanes]
+
     def get_normal_output_shape(self) -> list[int]:
-        raise NotImplementedError
+        *outer, words, lanes = self.get_folded_output_shape()
+        return [*outer, words * lanes]
 
-    def frame_elements(self, side: str) -> int:
-        """Elements per frame (one input vector) on the ``"in"`` or ``"out"`` stream."""
-        raise NotImplementedError
+    def get_instream_format(self) -> StreamFormat:
+        return StreamFormat.of(self.get_input_datatype(), self.get_folded_input_shape()[-1])
 
-    def input_lanes(self) -> int:
-        """Elements per input stream word."""
-        return self.get_nodeattr("PE")
+    def get_outstream_format(self) -> StreamFormat:
+        return StreamFormat.of(self.get_output_datatype(), self.get_folded_output_shape()[-1])
+
+    def get_instream_width(self) -> int:
+        return self.get_instream_format().width
+
+    def get_outstream_width(self) -> int:
+        return self.get_outstream_format().width
+
+    def get_instream_width_padded(self) -> int:
+        return roundup8(self.get_instream_width())
+
+    def get_outstream_width_padded(self) -> int:
+        return roundup8(self.get_outstream_width())
+
+    def get_number_input_values(self) -> int:
+        """Input stream words per batch."""
+        return int(np.prod(self.get_folded_input_shape()[:-1]))
+
+    def get_number_output_values(self) -> int:
+        """Output stream words per batch."""
+        return int(np.prod(self.get_folded_output_shape()[:-1]))
+
+    def make_shape_compatible_op(self, model):
+        return self.make_const_shape_op(self.get_normal_output_shape())
 
     def datapath_lanes(self) -> int:
         """Elements processed per cycle (PE x SIMD for an MVAU): a measure of design size."""
-        return self.get_nodeattr("PE")
+        return self.get_folded_output_shape()[-1]
 
-    def verify_folding(self) -> None:
-        raise NotImplementedError
+    # ------------------------------------------------------------------ memories
+    def get_memory_images(self, model) -> dict[str, np.ndarray]:
+        """The layer's on-chip memories as integer arrays [depth, lanes], in the order the
+        hardware reads them (word ``i`` is read at address ``i``)."""
+        return {}
 
+    # ------------------------------------------------------------------ cycles and resources
     def get_exp_cycles(self) -> int:
         raise NotImplementedError
 
@@ -108,6 +171,9 @@ class HWCustomOp(CustomOp):
         raise NotImplementedError
 
     def bram_estimation(self) -> int:
+        return 0
+
+    def uram_estimation(self) -> int:
         return 0
 
     def dsp_estimation(self) -> int:

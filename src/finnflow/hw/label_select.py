@@ -9,7 +9,8 @@ from finnflow.hw.base import HWCustomOp
 
 
 class LabelSelect(HWCustomOp):
-    """Top-K indices in descending order of value; ties go to the lower index (numpy argmax)."""
+    """Top-K indices in descending order of value; ties go to the lower index (numpy argmax).
+    The output stream carries one index per word."""
 
     def get_nodeattr_types(self):
         return {
@@ -19,14 +20,18 @@ class LabelSelect(HWCustomOp):
             "K": ("i", True, 1),
         }
 
-    def get_normal_output_shape(self):
-        return [*self.get_nodeattr("numInputVectors"), self.get_nodeattr("K")]
+    def get_folding_params(self):
+        return {"PE": "Labels"}
 
-    def frame_elements(self, side: str) -> int:
-        return self.get_nodeattr("Labels" if side == "in" else "K")
+    def get_folded_input_shape(self):
+        pe = self.get_nodeattr("PE")
+        return [*self.get_nodeattr("numInputVectors"), self.get_nodeattr("Labels") // pe, pe]
 
-    def verify_folding(self):
-        self.check_divides("PE", "Labels")
+    def get_folded_output_shape(self):
+        return [*self.get_nodeattr("numInputVectors"), self.get_nodeattr("K"), 1]
+
+    def datapath_lanes(self) -> int:
+        return self.get_nodeattr("PE")
 
     def execute_node(self, context, graph):
         node = self.onnx_node
@@ -39,6 +44,6 @@ class LabelSelect(HWCustomOp):
 
     def lut_estimation(self) -> int:
         pe, k = self.get_nodeattr("PE"), self.get_nodeattr("K")
-        ibits = self.dtype("inputDataType").bitwidth()
-        obits = self.dtype("outputDataType").bitwidth()
+        ibits = self.get_input_datatype().bitwidth()
+        obits = self.get_output_datatype().bitwidth()
         return int(math.ceil(pe * k * (2 * ibits + obits) + 30))

@@ -39,21 +39,22 @@ class MVAU(HWCustomOp):
             "ram_style_thresholds": ("s", False, "auto", {"auto", "block", "distributed"}),
         }
 
-    def get_normal_output_shape(self):
-        return [*self.get_nodeattr("numInputVectors"), self.get_nodeattr("MH")]
+    def get_folding_params(self):
+        return {"SIMD": "MW", "PE": "MH"}
 
-    def frame_elements(self, side: str) -> int:
-        return self.get_nodeattr("MW" if side == "in" else "MH")
+    def get_folding_attrs(self):
+        return ("PE", "SIMD", "ram_style", "ram_style_thresholds", "resType", "mem_mode")
 
-    def input_lanes(self) -> int:
-        return self.get_nodeattr("SIMD")
+    def get_folded_input_shape(self):
+        simd = self.get_nodeattr("SIMD")
+        return [*self.get_nodeattr("numInputVectors"), self.get_nodeattr("MW") // simd, simd]
+
+    def get_folded_output_shape(self):
+        pe = self.get_nodeattr("PE")
+        return [*self.get_nodeattr("numInputVectors"), self.get_nodeattr("MH") // pe, pe]
 
     def datapath_lanes(self) -> int:
         return self.get_nodeattr("PE") * self.get_nodeattr("SIMD")
-
-    def verify_folding(self):
-        self.check_divides("PE", "MH")
-        self.check_divides("SIMD", "MW")
 
     def folds(self) -> tuple[int, int]:
         """(NF, SF): neuron folds and synapse folds."""
@@ -63,7 +64,7 @@ class MVAU(HWCustomOp):
     def num_thresholds(self) -> int:
         if self.get_nodeattr("noActivation"):
             return 0
-        return self.dtype("outputDataType").get_num_possible_values() - 1
+        return self.get_output_datatype().get_num_possible_values() - 1
 
     def execute_node(self, context, graph):
         node = self.onnx_node
@@ -81,6 +82,40 @@ class MVAU(HWCustomOp):
         big = np.abs(out).max(initial=0) >= 2**24
         context[node.output[0]] = out.astype(np.float64 if big else np.float32)
 
+    def weights_are_bipolar(self) -> bool:
+        """Bipolar weights with integer inputs: stored as one bit, 1 -> +1 and 0 -> -1."""
+        return self.get_weight_datatype() == DataType["BIPOLAR"]
+
+    def get_weight_datatype(self) -> DataType:
+        return DataType[self.get_nodeattr("weightDataType")]
+
+    def get_hw_compatible_weight_tensor(self, w: np.ndarray) -> np.ndarray:
+        """Weights [MW, MH] as memory words [NF * SF, PE * SIMD]: word ``nf * SF + sf`` holds
+        W[row nf*PE + p][column sf*SIMD + s] in lane ``p * SIMD + s``; bipolar as {0, 1}."""
+        nf, sf = self.folds()
+        pe, simd = self.get_nodeattr("PE"), self.get_nodeattr("SIMD")
+        w = np.asarray(w).astype(np.int64)
+        if self.weights_are_bipolar():
+            w = (w > 0).astype(np.int64)
+        return w.T.reshape(nf, pe, sf, simd).transpose(0, 2, 1, 3).reshape(nf * sf, pe * simd)
+
+    def get_hw_compatible_threshold_tensor(self, t: np.ndarray) -> np.ndarray:
+        """Thresholds [MH, steps] as memory words [NF, PE * steps]: word ``nf`` holds
+        T[row nf*PE + p][step k] in lane ``p * steps + k``."""
+        t = np.asarray(t).astype(np.int64)
+        return t.reshape(self.folds()[0], self.get_nodeattr("PE") * t.shape[1])
+
+    def get_memory_images(self, model):
+        w, *t = (model.get_initializer(name) for name in self.onnx_node.input[1:])
+        images = {"weights": self.get_hw_compatible_weight_tensor(w)}
+        if not self.get_nodeattr("noActivation"):
+            images["thresholds"] = self.get_hw_compatible_threshold_tensor(t[0])
+        return images
+
+    def accumulator_range(self) -> tuple[int, int]:
+        acc = DataType[self.get_nodeattr("accDataType")]
+        return int(acc.min()), int(acc.max())
+
     def get_exp_cycles(self) -> int:
         nf, sf = self.folds()
         return nf * sf * self.num_vectors()
@@ -89,7 +124,7 @@ class MVAU(HWCustomOp):
         """(width, depth) of the weight memory: one word per (neuron fold, synapse fold)."""
         nf, sf = self.folds()
         pe, simd = self.get_nodeattr("PE"), self.get_nodeattr("SIMD")
-        return pe * simd * self.dtype("weightDataType").bitwidth(), nf * sf
+        return pe * simd * self.get_weight_datatype().bitwidth(), nf * sf
 
     def uses_bram(self) -> bool:
         style = self.get_nodeattr("ram_style")
@@ -97,9 +132,9 @@ class MVAU(HWCustomOp):
 
     def _bits(self) -> tuple[int, int, int]:
         return (
-            self.dtype("inputDataType").bitwidth(),
-            self.dtype("weightDataType").bitwidth(),
-            self.dtype("accDataType").bitwidth(),
+            self.get_input_datatype().bitwidth(),
+            self.get_weight_datatype().bitwidth(),
+            DataType[self.get_nodeattr("accDataType")].bitwidth(),
         )
 
     def lut_estimation(self) -> int:
@@ -110,7 +145,7 @@ class MVAU(HWCustomOp):
         nf, _ = self.folds()
         if self.get_nodeattr("binaryXnorMode"):
             mult, prod_bits = 1, 1
-        elif self.dtype("weightDataType") == DataType["BIPOLAR"]:
+        elif self.weights_are_bipolar():
             mult, prod_bits = ibits, ibits + 1
         else:
             mult, prod_bits = wbits * ibits, wbits + ibits

@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+from qonnx.core.datatype import DataType
 
 from finnflow.datatypes import as_int
 from finnflow.hw.base import HWCustomOp, lutram_count
@@ -23,14 +24,18 @@ class Thresholding(HWCustomOp):
             "ram_style": ("s", False, "distributed", {"distributed", "block"}),
         }
 
-    def get_normal_output_shape(self):
-        return [*self.get_nodeattr("numInputVectors"), self.get_nodeattr("NumChannels")]
+    def get_folding_params(self):
+        return {"PE": "NumChannels"}
 
-    def frame_elements(self, side: str) -> int:
-        return self.get_nodeattr("NumChannels")
+    def get_folding_attrs(self):
+        return ("PE", "ram_style")
 
-    def verify_folding(self):
-        self.check_divides("PE", "NumChannels")
+    def get_folded_input_shape(self):
+        pe = self.get_nodeattr("PE")
+        return [*self.get_nodeattr("numInputVectors"), self.get_nodeattr("NumChannels") // pe, pe]
+
+    def get_folded_output_shape(self):
+        return self.get_folded_input_shape()
 
     def execute_node(self, context, graph):
         node = self.onnx_node
@@ -39,11 +44,22 @@ class Thresholding(HWCustomOp):
         out = (x[..., None] >= t).sum(axis=-1) + self.get_nodeattr("ActVal")
         context[node.output[0]] = out.astype(np.float32)
 
+    def get_hw_compatible_threshold_tensor(self, t: np.ndarray) -> np.ndarray:
+        """Thresholds [NumChannels, steps] as memory words [NumChannels / PE, PE * steps]:
+        word ``cf`` holds T[channel cf*PE + p][step k] in lane ``p * steps + k``."""
+        t = np.asarray(t).astype(np.int64)
+        pe = self.get_nodeattr("PE")
+        return t.reshape(self.get_nodeattr("NumChannels") // pe, pe * t.shape[1])
+
+    def get_memory_images(self, model):
+        t = model.get_initializer(self.onnx_node.input[1])
+        return {"thresholds": self.get_hw_compatible_threshold_tensor(t)}
+
     def get_exp_cycles(self) -> int:
         return self.get_nodeattr("NumChannels") // self.get_nodeattr("PE") * self.num_vectors()
 
     def lut_estimation(self) -> int:
         pe, steps = self.get_nodeattr("PE"), self.get_nodeattr("numSteps")
-        tbits = self.dtype("weightDataType").bitwidth()
+        tbits = DataType[self.get_nodeattr("weightDataType")].bitwidth()
         depth = self.get_nodeattr("NumChannels") // pe
         return int(math.ceil(pe * steps * tbits + lutram_count(pe * steps * tbits, depth) + 30))

@@ -1,5 +1,5 @@
-"""Cycle-accurate simulation of the stitched dataflow design (Verilator), checked bit for bit
-against the hardware layers' Python execution."""
+"""Cycle-accurate simulation of a generated stitched design (Verilator), whose outputs are
+checked bit for bit against the hardware layers' Python execution by the caller."""
 
 import time
 from dataclasses import dataclass
@@ -10,7 +10,6 @@ from qonnx.core.modelwrapper import ModelWrapper
 
 from finnflow.rtl.generate import StitchedDesign, generate_rtl
 from finnflow.sim.verilator import build, simulate
-from finnflow.streams import pack, unpack
 from finnflow.tools import verilator_version
 
 
@@ -50,26 +49,19 @@ def steady_state_interval(frame_end_cycles: list[int]) -> float:
 def run_design(
     design: StitchedDesign, x: np.ndarray, build_dir: Path, **sim_options
 ) -> RtlsimResult:
-    """Stream the integer frames ``x`` [frames, inputs] through ``design``."""
+    """Stream the integer frames ``x`` [frames, inputs] through ``design``; the Verilator build
+    goes to (and is cached in) ``build_dir``."""
     t0 = time.time()
-    binary = build(design.top, design.sources, {}, Path(build_dir) / "verilator")
+    binary = build(design.top, design.source_paths, {}, Path(build_dir))
     t1 = time.time()
-    fin, fout = design.input, design.output
     frames = np.asarray(x, dtype=np.int64).reshape(len(x), -1)
-    words = [
-        pack(frame[i : i + fin.lanes], fin.bits, fin.signed)
-        for frame in frames
-        for i in range(0, frames.shape[1], fin.lanes)
-    ]
-    n_out = design.out_words_per_frame * len(frames)
-    res = simulate(binary, words, n_out, **sim_options)
+    words = design.input.pack_frames(frames)
+    per_frame = design.out_words_per_frame
+    res = simulate(binary, words, per_frame * len(frames), cwd=design.directory, **sim_options)
     t2 = time.time()
-    values = [v for w in res.out_words for v in unpack(w, fout.lanes, fout.bits, fout.signed)]
-    per_frame = design.out_words_per_frame * fout.lanes
-    outputs = np.array(values, dtype=np.int64).reshape(len(frames), per_frame)
-    ends = res.out_cycles[design.out_words_per_frame - 1 :: design.out_words_per_frame]
+    ends = res.out_cycles[per_frame - 1 :: per_frame]
     return RtlsimResult(
-        outputs=outputs,
+        outputs=design.output.unpack_frames(res.out_words, len(frames)),
         cycles_per_frame=steady_state_interval(ends),
         latency_cycles=int(ends[0] - res.in_cycles[0] + 1),
         total_cycles=res.cycles,
@@ -82,7 +74,7 @@ def run_design(
 def simulate_stitched(
     model: ModelWrapper, x: np.ndarray, out_dir: Path, **sim_options
 ) -> tuple[StitchedDesign, RtlsimResult]:
-    """Generate the RTL of the folded dataflow graph ``model`` into ``out_dir`` and simulate it
-    on the integer inputs ``x``."""
-    design = generate_rtl(model, Path(out_dir))
-    return design, run_design(design, x, Path(out_dir), **sim_options)
+    """Generate the RTL of the stitched dataflow graph ``model`` into ``out_dir/rtl`` and
+    simulate it on the integer inputs ``x`` (Verilator build in ``out_dir/verilator``)."""
+    design = generate_rtl(model, Path(out_dir) / "rtl")
+    return design, run_design(design, x, Path(out_dir) / "verilator", **sim_options)

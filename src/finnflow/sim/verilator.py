@@ -225,8 +225,6 @@ def build(top_module: str, sources: list[Path], params: dict, build_dir: Path) -
             "--exe",
             "-O2",
             "-Wno-fatal",
-            "-Wno-WIDTH",
-            "-Wno-UNUSED",
             "--x-assign",
             "fast",
             "--x-initial",
@@ -297,18 +295,19 @@ def simulate(
     max_idle: int = 10000,
     drain: int = 0,
     ready_delay: int = 0,
-    workdir: Path | None = None,
+    cwd: Path | None = None,
 ) -> SimResult:
     """Run a testbench binary from :func:`build`.
 
     ``bubble``/``backpressure`` are probabilities (0..1) of withholding tvalid on the input /
     tready on the output per cycle; tready is also held low for the first ``ready_delay``
     cycles. The run ends after ``n_out`` output words (then ``drain``
-    more cycles with tready high, whose outputs are also returned). Raises SimulationDeadlock
-    when no transfer happens for ``max_idle`` consecutive cycles.
+    more cycles with tready high, whose outputs are also returned). The binary runs in ``cwd``
+    (where the design's memory files are). Raises SimulationDeadlock when no transfer happens
+    for ``max_idle`` consecutive cycles.
     """
     binary = Path(binary)
-    with tempfile.TemporaryDirectory(dir=workdir) as td:
+    with tempfile.TemporaryDirectory() as td:
         fin, fout = Path(td) / "in.hex", Path(td) / "out.txt"
         fin.write_text("".join(f"{int(w):x}\n" for w in in_words))
         args = [
@@ -323,7 +322,7 @@ def simulate(
             str(drain),
             str(ready_delay),
         ]
-        proc = subprocess.run(args, capture_output=True, text=True)
+        proc = subprocess.run(args, capture_output=True, text=True, cwd=cwd)
         if proc.returncode == DEADLOCK_EXIT:
             got = fout.read_text().count("O ") if fout.exists() else 0
             raise SimulationDeadlock(

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from finnflow.files import atomic_path, write_atomic
 from finnflow.training.datasets import Dataset
 
 
@@ -96,17 +97,22 @@ def train(
     return TrainResult(history[-1]["test_accuracy"], epochs, time.time() - start, history)
 
 
-def save_checkpoint(model: nn.Module, path: Path, result: TrainResult, meta: dict) -> None:
-    """Write the state dict and, beside it, ``metrics.json`` with accuracy and the training log."""
+def save_checkpoint(
+    model: nn.Module, path: Path, meta: dict, result: TrainResult | None = None
+) -> None:
+    """Write the state dict (atomically) and, after training, ``metrics.json`` beside it with
+    the accuracy and the training log."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": model.state_dict(), "meta": meta}, path)
-    metrics = {**meta, **asdict(result)}
-    (path.parent / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    with atomic_path(path) as tmp:
+        torch.save({"state_dict": model.state_dict(), "meta": meta}, tmp)
+    if result is not None:
+        write_atomic(path.parent / "metrics.json", json.dumps({**meta, **asdict(result)}, indent=2))
 
 
 def load_checkpoint(model: nn.Module, path: Path) -> dict:
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    """Load a checkpoint as data only: tensors and plain containers, never pickled objects."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
     model.load_state_dict(ckpt["state_dict"])
     model.eval()
     return ckpt.get("meta", {})

@@ -1,8 +1,9 @@
 """qonnx Transformation passes: cleanup, streamlining, conversion to hardware layers,
-partitioning. Each pass also runs inside FINN's builder as a custom step."""
+partitioning, stitching. Each pass also runs inside FINN's builder as a custom step."""
 
-from finnflow.transforms.cleanup import CheckSupportedOps, GemmToMatMul, RemoveDeadNodes, cleanup
+from finnflow.transforms.cleanup import CheckSupportedOps, LowerGemm, cleanup
 from finnflow.transforms.partition import Partition, output_map, split_dataflow
+from finnflow.transforms.stitch import InsertDWC, InsertFIFO, check_stream_widths, stitch
 from finnflow.transforms.streamline import (
     AbsorbInputAffine,
     FoldQuantWeights,
@@ -21,17 +22,20 @@ __all__ = [
     "AbsorbInputAffine",
     "CheckSupportedOps",
     "FoldQuantWeights",
-    "GemmToMatMul",
     "InferMVAU",
     "InferThresholding",
+    "InsertDWC",
+    "InsertFIFO",
     "InsertLabelSelect",
+    "LowerGemm",
     "Partition",
     "QuantInputToInteger",
-    "RemoveDeadNodes",
     "ThresholdActivations",
+    "check_stream_widths",
     "cleanup",
     "convert_to_hw",
     "output_map",
     "split_dataflow",
+    "stitch",
     "streamline",
 ]

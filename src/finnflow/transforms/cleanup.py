@@ -1,4 +1,4 @@
-"""Graph cleanup before streamlining: supported-op check, Gemm lowering, dead-node removal."""
+"""Graph cleanup before streamlining: supported-op check and Gemm lowering."""
 
 import numpy as np
 from onnx import helper
@@ -44,10 +44,11 @@ class CheckSupportedOps(Transformation):
         return model, False
 
 
-class GemmToMatMul(Transformation):
+class LowerGemm(Transformation):
     """Gemm (any transA/transB/alpha/beta, with or without C) -> [Transpose] MatMul [Mul] [Add].
 
-    Written for bias-free Gemm nodes as torch's dynamo exporter emits them."""
+    Written for bias-free Gemm nodes as torch's dynamo exporter emits them, on which qonnx's
+    GemmToMatMul fails."""
 
     def apply(self, model: ModelWrapper):
         graph = model.graph
@@ -92,23 +93,9 @@ class GemmToMatMul(Transformation):
         return model, False
 
 
-class RemoveDeadNodes(Transformation):
-    """Remove nodes none of whose outputs is used by another node or a graph output."""
-
-    def apply(self, model: ModelWrapper):
-        outputs = {o.name for o in model.graph.output}
-        changed = False
-        for node in list(model.graph.node)[::-1]:
-            used = any(o in outputs or model.find_consumers(o) for o in node.output)
-            if not used:
-                model.graph.node.remove(node)
-                changed = True
-        return model, changed
-
-
 def cleanup(model: ModelWrapper) -> ModelWrapper:
     """qonnx cleanup, then Gemm lowering; Quant nodes on weights are kept for FoldQuantWeights."""
     model = cleanup_model(model)
     model = model.transform(CheckSupportedOps())
-    model = model.transform(GemmToMatMul())
+    model = model.transform(LowerGemm())
     return cleanup_model(model)

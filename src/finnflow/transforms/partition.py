@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 from onnx import helper
 from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.util.basic import qonnx_make_model
 
 from finnflow.datatypes import is_integer
@@ -86,17 +87,17 @@ def subgraph(model: ModelWrapper, inputs: list[str], outputs: list[str], name: s
         dt = model.get_tensor_datatype(original.get(t, t))
         if is_integer(dt):
             sub.set_tensor_datatype(t, dt)
-    return sub
+    return sub.transform(InferShapes())
 
 
 def split_dataflow(model: ModelWrapper) -> Partition:
-    """Split at the hardware layers, which must form one chain; anything between them is an
-    unsupported op for the accelerator."""
+    """Split at the hardware layers, which must form one chain from the preprocessing to the
+    dataflow output. The post-processing (software tail and argmax) exists unless the chain
+    ends in a graph output (a label computed in hardware)."""
     hw = hw_nodes(model)
     if not hw:
         raise UnsupportedOpError("no layer of the network could be converted to hardware")
-    chain = [n for n in hw if n.op_type != "LabelSelect"]
-    for prev, node in zip(chain, chain[1:], strict=False):
+    for prev, node in zip(hw, hw[1:], strict=False):
         if node.input[0] != prev.output[0]:
             between = model.find_producer(node.input[0])
             what = f"{between.op_type!r} (node {between.name!r})" if between else "a graph input"
@@ -104,22 +105,19 @@ def split_dataflow(model: ModelWrapper) -> Partition:
                 f"{what} sits between hardware layers {prev.name} and {node.name} and cannot be "
                 "mapped to hardware"
             )
-    for t in [n.output[0] for n in chain[:-1]]:
-        for consumer in model.find_consumers(t):
-            if not is_hw_node(consumer):
-                raise UnsupportedOpError(
-                    f"{consumer.op_type!r} (node {consumer.name!r}) reads an intermediate "
-                    "hardware output and cannot be mapped to hardware"
-                )
-    first_in = chain[0].input[0]
-    label = [n for n in hw if n.op_type == "LabelSelect"]
-    df_out = label[0].output[0] if label else chain[-1].output[0]
+    first_in, df_out = hw[0].input[0], hw[-1].output[0]
     pre = subgraph(model, [model.graph.input[0].name], [first_in], "preprocess")
     dataflow = subgraph(model, [first_in], [df_out], "dataflow")
     post = None
-    if not label:
+    if df_out not in {o.name for o in model.graph.output}:
         logits = model.graph.output[0].name
         post = subgraph(model, [df_out], [logits], "postprocess")
+        inner = [n for n in post.graph.node if is_hw_node(n)]
+        if inner:
+            raise UnsupportedOpError(
+                f"the software after the last hardware layer reads the output of {inner[-1].name}"
+                ", an intermediate hardware layer; such a branch cannot be mapped to hardware"
+            )
         post.graph.node.append(helper.make_node("ArgMax", [logits], ["label"], axis=-1))
         post.graph.output.append(helper.make_tensor_value_info("label", 7, [1, 1]))
         post.graph.output.remove(post.graph.output[0])

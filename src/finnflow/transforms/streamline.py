@@ -15,10 +15,10 @@ from qonnx.custom_op.general.bipolar_quant import binary_quant
 from qonnx.custom_op.general.intquant import int_quant, max_int, min_int
 from qonnx.transformation.base import Transformation
 from qonnx.transformation.infer_shapes import InferShapes
+from qonnx.transformation.remove import RemoveUnusedNodes
 
 from finnflow.datatypes import int_type_for_range, is_integer, value_range
 from finnflow.errors import UnsupportedOpError
-from finnflow.transforms.cleanup import RemoveDeadNodes
 from finnflow.transforms.elementwise import (
     evaluate_chain,
     node_attr,
@@ -187,7 +187,7 @@ class FoldQuantWeights(Transformation):
             node.output[0] = acc
             mul = helper.make_node("Mul", [acc, _const(model, col_scale)], [out])
             _insert_after(model, node, [mul])
-            model = model.transform(RemoveDeadNodes())
+            model = model.transform(RemoveUnusedNodes())
             return model.transform(InferShapes()), True
         return model, False
 
@@ -285,7 +285,7 @@ class AbsorbInputAffine(Transformation):
             ]
             _insert_after(model, node, nodes)
             _annotate_acc(model, node)
-            model = model.transform(RemoveDeadNodes())
+            model = model.transform(RemoveUnusedNodes())
             return model.transform(InferShapes()), True
         return model, False
 
@@ -376,7 +376,7 @@ class ThresholdActivations(Transformation):
             model.graph.node.remove(node)
             for i, n in enumerate(new_nodes):
                 model.graph.node.insert(pos + i, n)
-            model = model.transform(RemoveDeadNodes())
+            model = model.transform(RemoveUnusedNodes())
             model = model.transform(InferShapes())
             model.set_tensor_datatype(int_t, spec.dtype)
             if matmul is not None:
@@ -395,5 +395,5 @@ def streamline(model: ModelWrapper) -> ModelWrapper:
         for p in passes:
             model, step_changed = p.apply(model)
             changed |= step_changed
-    model = model.transform(RemoveDeadNodes())
+    model = model.transform(RemoveUnusedNodes())
     return model.transform(InferShapes())

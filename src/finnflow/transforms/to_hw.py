@@ -8,10 +8,10 @@ from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 from qonnx.transformation.general import GiveUniqueNodeNames
 from qonnx.transformation.infer_shapes import InferShapes
+from qonnx.transformation.remove import RemoveUnusedNodes
 
 from finnflow.datatypes import int_type_for_range, is_integer
 from finnflow.hw.base import DOMAIN, is_hw_node
-from finnflow.transforms.cleanup import RemoveDeadNodes
 from finnflow.transforms.elementwise import per_channel_affine, trace_chain
 from finnflow.transforms.streamline import threshold_initializer
 
@@ -201,6 +201,6 @@ class InsertLabelSelect(Transformation):
 
 def convert_to_hw(model: ModelWrapper) -> ModelWrapper:
     """Streamlined graph -> hardware layers, named ``MVAU_0``, ``MVAU_1``, ... in graph order."""
-    for t in (InferMVAU(), InferThresholding(), InsertLabelSelect(), RemoveDeadNodes()):
+    for t in (InferMVAU(), InferThresholding(), InsertLabelSelect(), RemoveUnusedNodes()):
         model = model.transform(t)
     return model.transform(GiveUniqueNodeNames()).transform(InferShapes())

@@ -1,12 +1,13 @@
-// thresholding: standalone streaming multi-threshold activation.
+// finnflow_thresholding: standalone streaming multi-threshold activation.
 // Input word: PE elements of IBITS (lane p in bits [p*IBITS +: IBITS]) for channels cf*PE+p,
 // cf = 0..C/PE-1 cycling. Output word: PE elements of OBITS,
 // out = ACT_VAL + #{t : x >= T[ch][t]}.
 // Threshold memory: depth C/PE, word PE*N_THRES*TBITS, bits [(p*N_THRES+t)*TBITS +: TBITS]
 // = T[cf*PE+p][t], ascending in t; TBITS/TSIGNED default to the input's IBITS/ISIGNED and
 // are wider where a threshold lies outside the input range (a step that never fires).
-/* verilator lint_off WIDTH */
-module thresholding #(
+// Pipeline: input register + threshold read -> compare and count, then the output slice
+// (finnflow_skid with its input register). All stages advance on the slice's ready.
+module finnflow_thresholding #(
     parameter C           = 4,
     parameter PE          = 1,
     parameter IBITS       = 8,
@@ -15,7 +16,10 @@ module thresholding #(
     parameter OBITS       = 1,
     parameter ACT_VAL     = 0,
     parameter THRESH_FILE = "",
+    // used only in a ram_style attribute, which Verilator does not read
+    /* verilator lint_off UNUSEDPARAM */
     parameter RAM_STYLE   = "distributed",
+    /* verilator lint_on UNUSEDPARAM */
     parameter TBITS       = IBITS,
     parameter TSIGNED     = ISIGNED
 ) (
@@ -28,10 +32,18 @@ module thresholding #(
     output wire                m_axis_tvalid,
     input  wire                m_axis_tready
 );
+  // parameter rules: each broken one stops elaboration (finnflow_param_error); the widths,
+  // N_THRES and the output range are checked in finnflow_thresh_act
+  generate
+    if (PE < 1 || C < 1 || C % PE != 0) begin : g_chk_pe
+      finnflow_param_error #(.MSG("finnflow_thresholding: C must be a multiple of PE")) u_error ();
+    end
+  endgenerate
+
   localparam CF = C / PE;
   localparam CFB = (CF > 1) ? $clog2(CF) : 1;
   localparam TW = PE * N_THRES * TBITS;
-  localparam [CFB-1:0] CF_LAST = CF - 1;
+  localparam [CFB-1:0] CF_LAST = CFB'(CF - 1);
 
   (* ram_style = RAM_STYLE *) reg [TW-1:0] tmem[0:CF-1];
   generate
@@ -40,13 +52,13 @@ module thresholding #(
     end
   endgenerate
 
-  wire en;
+  wire en;  // pipeline advance: the output slice can accept
   wire step = en && s_axis_tvalid;
   assign s_axis_tready = en;
 
   reg [CFB-1:0] cf;
   always @(posedge ap_clk) begin
-    if (!ap_rst_n) cf <= 0;
+    if (!ap_rst_n) cf <= {CFB{1'b0}};
     else if (step) cf <= (cf == CF_LAST) ? {CFB{1'b0}} : cf + 1'b1;
   end
 
@@ -65,7 +77,7 @@ module thresholding #(
 
   // stage 2: compare and count
   wire [PE*OBITS-1:0] act_c;
-  thresh_act #(
+  finnflow_thresh_act #(
       .PE(PE),
       .VBITS(IBITS),
       .VSIGNED(ISIGNED),
@@ -80,25 +92,17 @@ module thresholding #(
       .o  (act_c)
   );
 
-  reg                v2;
-  reg [PE*OBITS-1:0] out2;
-  always @(posedge ap_clk) begin
-    if (!ap_rst_n) v2 <= 1'b0;
-    else if (en) v2 <= v1;
-    if (en && v1) out2 <= act_c;
-  end
-
-  skid #(
-      .WIDTH(PE * OBITS)
+  finnflow_skid #(
+      .WIDTH (PE * OBITS),
+      .IN_REG(1)
   ) u_out (
       .ap_clk       (ap_clk),
       .ap_rst_n     (ap_rst_n),
-      .s_axis_tdata (out2),
-      .s_axis_tvalid(v2),
+      .s_axis_tdata (act_c),
+      .s_axis_tvalid(v1),
       .s_axis_tready(en),
       .m_axis_tdata (m_axis_tdata),
       .m_axis_tvalid(m_axis_tvalid),
       .m_axis_tready(m_axis_tready)
   );
 endmodule
-/* verilator lint_on WIDTH */

@@ -1,11 +1,13 @@
-// fifo: AXI-Stream FIFO with a synchronous-read memory (DEPTH >= 2 entries) plus a registered
-// output stage (total capacity DEPTH + 1). Full throughput; first word appears 2 cycles after
-// it is accepted. RAM_STYLE ("distributed", "block", ...) is passed to the memory.
-/* verilator lint_off WIDTH */
-module fifo #(
+// finnflow_fifo: AXI-Stream FIFO with a synchronous-read memory (DEPTH >= 2 entries) plus a
+// registered output stage (total capacity DEPTH + 1). Full throughput; the first word appears
+// 2 cycles after it is accepted. RAM_STYLE ("distributed", "block", ...) is passed to the memory.
+module finnflow_fifo #(
     parameter WIDTH     = 8,
     parameter DEPTH     = 16,
+    // used only in a ram_style attribute, which Verilator does not read
+    /* verilator lint_off UNUSEDPARAM */
     parameter RAM_STYLE = "distributed"
+    /* verilator lint_on UNUSEDPARAM */
 ) (
     input  wire             ap_clk,
     input  wire             ap_rst_n,
@@ -16,10 +18,20 @@ module fifo #(
     output wire             m_axis_tvalid,
     input  wire             m_axis_tready
 );
+  // parameter rules: each broken one stops elaboration (finnflow_param_error)
+  generate
+    if (WIDTH < 1) begin : g_chk_width
+      finnflow_param_error #(.MSG("finnflow_fifo: WIDTH must be at least 1")) u_error ();
+    end
+    if (DEPTH < 2) begin : g_chk_depth
+      finnflow_param_error #(.MSG("finnflow_fifo: DEPTH must be at least 2")) u_error ();
+    end
+  endgenerate
+
   localparam AB = (DEPTH > 1) ? $clog2(DEPTH) : 1;
   localparam CB = $clog2(DEPTH + 1);
-  localparam [AB-1:0] A_LAST = DEPTH - 1;
-  localparam [CB-1:0] C_FULL = DEPTH;
+  localparam [AB-1:0] A_LAST = AB'(DEPTH - 1);
+  localparam [CB-1:0] C_FULL = CB'(DEPTH);
 
   (* ram_style = RAM_STYLE *) reg [WIDTH-1:0] mem[0:DEPTH-1];
   reg [AB-1:0] wptr, rptr;
@@ -28,7 +40,7 @@ module fifo #(
   reg dvalid;
 
   wire wr = s_axis_tvalid && s_axis_tready;
-  wire rd = (count != 0) && (!dvalid || m_axis_tready);
+  wire rd = (count != {CB{1'b0}}) && (!dvalid || m_axis_tready);
 
   assign s_axis_tready = (count != C_FULL);
   assign m_axis_tvalid = dvalid;
@@ -41,9 +53,9 @@ module fifo #(
 
   always @(posedge ap_clk) begin
     if (!ap_rst_n) begin
-      wptr   <= 0;
-      rptr   <= 0;
-      count  <= 0;
+      wptr   <= {AB{1'b0}};
+      rptr   <= {AB{1'b0}};
+      count  <= {CB{1'b0}};
       dvalid <= 1'b0;
     end else begin
       if (wr) wptr <= (wptr == A_LAST) ? {AB{1'b0}} : wptr + 1'b1;
@@ -55,4 +67,3 @@ module fifo #(
     end
   end
 endmodule
-/* verilator lint_on WIDTH */

@@ -1,4 +1,4 @@
-// mvau: matrix-vector-activation unit (streaming, folded).
+// finnflow_mvau: matrix-vector-activation unit (streaming, folded).
 //
 // Computes y = act(W x) for an MH x MW matrix W, folded as NF = MH/PE neuron folds and
 // SF = MW/SIMD synapse folds. One (nf, sf) step per cycle; the input vector (SF words of
@@ -9,14 +9,15 @@
 // bits [(p*SIMD+s)*WBITS +: WBITS] = W[nf*PE+p][sf*SIMD+s].
 // Threshold memory (N_THRES > 0): depth NF, word PE*N_THRES*ABITS,
 // bits [(p*N_THRES+t)*ABITS +: ABITS] = T[nf*PE+p][t] (signed, ascending in t).
-// Encodings: WBIPOLAR: w bit 1 -> +1, 0 -> -1. BINARY_XNOR: product = XNOR(x, w) in {0, 1}.
-// Output: N_THRES = 0 -> accumulator (OBITS = ABITS); else ACT_VAL + #{t : acc >= T[t]}.
+// Encodings: WBIPOLAR (WBITS = 1): w bit 1 -> +1, 0 -> -1. BINARY_XNOR (IBITS = WBITS = 1):
+// product = XNOR(x, w) in {0, 1}. The accumulator is ABITS wide, two's complement (wraps).
+// Output: N_THRES = 0 -> the accumulator's OBITS LSBs (OBITS <= ABITS, e.g. one bit less for
+// an accumulator known to be non-negative); else ACT_VAL + #{t : acc >= T[t]}.
 //
-// Pipeline: fetch (memory read) -> dot product -> accumulate -> activation -> skid buffer.
-// All stages advance together on the skid buffer's (registered) ready.
-/* verilator lint_off WIDTH */
+// Pipeline: fetch (memory read) -> dot product -> accumulate -> activation, then the output
+// slice (finnflow_skid with its input register). All stages advance on the slice's ready.
 (* use_dsp = "no" *)
-module mvau #(
+module finnflow_mvau #(
     parameter MW          = 4,
     parameter MH          = 4,
     parameter SIMD        = 1,
@@ -33,7 +34,10 @@ module mvau #(
     parameter ACT_VAL     = 0,
     parameter WEIGHT_FILE = "",
     parameter THRESH_FILE = "",
+    // used only in ram_style attributes, which Verilator does not read
+    /* verilator lint_off UNUSEDPARAM */
     parameter RAM_STYLE   = "distributed"
+    /* verilator lint_on UNUSEDPARAM */
 ) (
     input  wire                  ap_clk,
     input  wire                  ap_rst_n,
@@ -44,6 +48,40 @@ module mvau #(
     output wire                  m_axis_tvalid,
     input  wire                  m_axis_tready
 );
+  // parameter rules: each broken one stops elaboration (finnflow_param_error)
+  generate
+    if (MW < 1 || MH < 1) begin : g_chk_size
+      finnflow_param_error #(.MSG("finnflow_mvau: MW and MH must be at least 1")) u_error ();
+    end
+    if (SIMD < 1 || MW % SIMD != 0) begin : g_chk_simd
+      finnflow_param_error #(.MSG("finnflow_mvau: MW must be a multiple of SIMD")) u_error ();
+    end
+    if (PE < 1 || MH % PE != 0) begin : g_chk_pe
+      finnflow_param_error #(.MSG("finnflow_mvau: MH must be a multiple of PE")) u_error ();
+    end
+    if (IBITS < 1 || WBITS < 1 || ABITS < 1 || OBITS < 1) begin : g_chk_width
+      finnflow_param_error #(
+          .MSG("finnflow_mvau: IBITS, WBITS, ABITS and OBITS must be at least 1")
+      ) u_error ();
+    end
+    if ((WBIPOLAR != 0 || BINARY_XNOR != 0) && WBITS != 1) begin : g_chk_wbits
+      finnflow_param_error #(
+          .MSG("finnflow_mvau: WBITS must be 1 with WBIPOLAR or BINARY_XNOR")
+      ) u_error ();
+    end
+    if (BINARY_XNOR != 0 && IBITS != 1) begin : g_chk_xnor
+      finnflow_param_error #(.MSG("finnflow_mvau: IBITS must be 1 with BINARY_XNOR")) u_error ();
+    end
+    if (N_THRES < 0) begin : g_chk_n_thres
+      finnflow_param_error #(.MSG("finnflow_mvau: N_THRES must be at least 0")) u_error ();
+    end
+    if (N_THRES == 0 && OBITS > ABITS) begin : g_chk_obits
+      finnflow_param_error #(
+          .MSG("finnflow_mvau: OBITS must be at most ABITS when N_THRES = 0")
+      ) u_error ();
+    end
+  endgenerate
+
   localparam NF = MH / PE;
   localparam SF = MW / SIMD;
   localparam WDEPTH = NF * SF;
@@ -52,11 +90,11 @@ module mvau #(
   localparam WAB = (WDEPTH > 1) ? $clog2(WDEPTH) : 1;
   localparam XW = SIMD * IBITS;
   localparam WW = PE * SIMD * WBITS;
-  localparam TW = (N_THRES > 0) ? PE * N_THRES * ABITS : 1;
-  localparam PB = IBITS + WBITS + 2;  // product width (signed, with headroom)
-  localparam [NFB-1:0] NF_LAST = NF - 1;
-  localparam [SFB-1:0] SF_LAST = SF - 1;
-  localparam [WAB-1:0] WA_LAST = WDEPTH - 1;
+  localparam PB = IBITS + WBITS + 2;  // exact product width (signed)
+  localparam DB = (ABITS > PB) ? ABITS : PB;  // dot-product working width (ABITS LSBs kept)
+  localparam [NFB-1:0] NF_LAST = NFB'(NF - 1);
+  localparam [SFB-1:0] SF_LAST = SFB'(SF - 1);
+  localparam [WAB-1:0] WA_LAST = WAB'(WDEPTH - 1);
 
   // ---------------------------------------------------------------- memories
   (* ram_style = RAM_STYLE *) reg [WW-1:0] wmem[0:WDEPTH-1];
@@ -69,22 +107,22 @@ module mvau #(
   reg [XW-1:0] ibuf[0:SF-1];  // input vector buffer, reused for nf > 0
 
   // ---------------------------------------------------------------- control
-  wire en;  // pipeline advance (output skid buffer can accept)
+  wire en;  // pipeline advance: the output slice can accept
   reg [NFB-1:0] nf;
   reg [SFB-1:0] sf;
   reg [WAB-1:0] waddr;
-  wire nf0 = (nf == 0);
+  wire nf0 = (nf == {NFB{1'b0}});
   wire step = en && (!nf0 || s_axis_tvalid);
   assign s_axis_tready = en && nf0;
 
   always @(posedge ap_clk) begin
     if (!ap_rst_n) begin
-      nf    <= 0;
-      sf    <= 0;
-      waddr <= 0;
+      nf    <= {NFB{1'b0}};
+      sf    <= {SFB{1'b0}};
+      waddr <= {WAB{1'b0}};
     end else if (step) begin
       if (sf == SF_LAST) begin
-        sf <= 0;
+        sf <= {SFB{1'b0}};
         nf <= (nf == NF_LAST) ? {NFB{1'b0}} : nf + 1'b1;
       end else begin
         sf <= sf + 1'b1;
@@ -98,9 +136,8 @@ module mvau #(
   end
 
   // ---------------------------------------------------------------- stage 1: fetch
-  reg          v1;
-  reg          first1, last1, sel1;
-  reg [NFB-1:0] nf1;
+  reg           v1;
+  reg           first1, last1, sel1;
   reg [ XW-1:0] xin1, xbuf1;
   reg [ WW-1:0] w1;
   always @(posedge ap_clk) begin
@@ -111,42 +148,45 @@ module mvau #(
       xbuf1  <= ibuf[sf];
       xin1   <= s_axis_tdata;
       sel1   <= nf0;
-      first1 <= (sf == 0);
+      first1 <= (sf == {SFB{1'b0}});
       last1  <= (sf == SF_LAST);
-      nf1    <= nf;
     end
   end
   wire [XW-1:0] x1 = sel1 ? xin1 : xbuf1;
 
   // ---------------------------------------------------------------- stage 2: dot products
+  // Lane products are formed in DB bits from sign/zero-extended operands (exact, as DB >= PB)
+  // and summed modulo 2**DB; the low ABITS bits are the ABITS-wide two's-complement sum.
   wire [PE*ABITS-1:0] dot_c;
-  genvar p;
+  genvar p, s;
   generate
     for (p = 0; p < PE; p = p + 1) begin : g_dot
-      reg signed [ABITS-1:0] sum;
-      reg signed [IBITS:0] xs;
-      reg signed [WBITS:0] ws;
-      reg signed [PB-1:0] pr, xp;
-      integer s;
-      always @* begin
-        sum = {ABITS{1'b0}};
-        for (s = 0; s < SIMD; s = s + 1) begin
-          xs = ISIGNED ? {x1[s*IBITS+IBITS-1], x1[s*IBITS+:IBITS]} : {1'b0, x1[s*IBITS+:IBITS]};
-          ws = WSIGNED ? {w1[(p*SIMD+s)*WBITS+WBITS-1], w1[(p*SIMD+s)*WBITS+:WBITS]}
-                       : {1'b0, w1[(p*SIMD+s)*WBITS+:WBITS]};
-          xp = xs;  // sign-extend to the product width
-          if (BINARY_XNOR) pr = {{(PB - 1) {1'b0}}, ~(x1[s*IBITS] ^ w1[(p*SIMD+s)*WBITS])};
-          else if (WBIPOLAR) pr = w1[(p*SIMD+s)*WBITS] ? xp : -xp;
-          else pr = xs * ws;
-          sum = sum + pr;
+      wire [SIMD*DB-1:0] prod;
+      for (s = 0; s < SIMD; s = s + 1) begin : g_lane
+        wire [IBITS-1:0] xl = x1[s*IBITS+:IBITS];
+        wire [WBITS-1:0] wl = w1[(p*SIMD+s)*WBITS+:WBITS];
+        if (BINARY_XNOR != 0) begin : g_xnor
+          assign prod[s*DB+:DB] = {{(DB - 1) {1'b0}}, ~(xl[0] ^ wl[0])};
+        end else if (WBIPOLAR != 0) begin : g_bipolar
+          wire signed [DB-1:0] xd = {{(DB - IBITS) {ISIGNED != 0 && xl[IBITS-1]}}, xl};
+          assign prod[s*DB+:DB] = wl[0] ? xd : -xd;
+        end else begin : g_mul
+          wire signed [DB-1:0] xd = {{(DB - IBITS) {ISIGNED != 0 && xl[IBITS-1]}}, xl};
+          wire signed [DB-1:0] wd = {{(DB - WBITS) {WSIGNED != 0 && wl[WBITS-1]}}, wl};
+          assign prod[s*DB+:DB] = xd * wd;
         end
       end
-      assign dot_c[p*ABITS+:ABITS] = sum;
+      reg [DB-1:0] sum;
+      integer k;
+      always @* begin
+        sum = {DB{1'b0}};
+        for (k = 0; k < SIMD; k = k + 1) sum = sum + prod[k*DB+:DB];
+      end
+      assign dot_c[p*ABITS+:ABITS] = sum[ABITS-1:0];
     end
   endgenerate
 
   reg                v2, first2, last2;
-  reg [   NFB-1:0]   nf2;
   reg [PE*ABITS-1:0] dot2;
   always @(posedge ap_clk) begin
     if (!ap_rst_n) v2 <= 1'b0;
@@ -155,14 +195,12 @@ module mvau #(
       dot2   <= dot_c;
       first2 <= first1;
       last2  <= last1;
-      nf2    <= nf1;
     end
   end
 
   // ---------------------------------------------------------------- stage 3: accumulate
   reg                v3;
   reg [PE*ABITS-1:0] acc3;
-  reg [    TW-1:0]   t3;
   generate
     for (p = 0; p < PE; p = p + 1) begin : g_acc
       always @(posedge ap_clk) begin
@@ -178,19 +216,22 @@ module mvau #(
   end
 
   // ---------------------------------------------------------------- stage 4: activation
-  reg                v4;
-  reg [PE*OBITS-1:0] out4;
   wire [PE*OBITS-1:0] act_c;
   generate
     if (N_THRES > 0) begin : g_thr
+      localparam TW = PE * N_THRES * ABITS;
       (* ram_style = RAM_STYLE *) reg [TW-1:0] tmem[0:NF-1];
       if (THRESH_FILE != "") begin : g_tinit
         initial $readmemh(THRESH_FILE, tmem);
       end
+      reg [NFB-1:0] nf1, nf2;  // neuron fold of stages 1 and 2
+      reg [ TW-1:0] t3;  // thresholds of the fold in acc3
       always @(posedge ap_clk) begin
+        if (step) nf1 <= nf;
+        if (en && v1) nf2 <= nf1;
         if (en && v2 && last2) t3 <= tmem[nf2];
       end
-      thresh_act #(
+      finnflow_thresh_act #(
           .PE(PE),
           .VBITS(ABITS),
           .VSIGNED(1),
@@ -203,29 +244,24 @@ module mvau #(
           .o  (act_c)
       );
     end else begin : g_nothr
-      always @(posedge ap_clk) t3 <= 1'b0;
-      assign act_c = acc3;
+      for (p = 0; p < PE; p = p + 1) begin : g_lane
+        assign act_c[p*OBITS+:OBITS] = acc3[p*ABITS+:OBITS];
+      end
     end
   endgenerate
 
-  always @(posedge ap_clk) begin
-    if (!ap_rst_n) v4 <= 1'b0;
-    else if (en) v4 <= v3;
-    if (en && v3) out4 <= act_c;
-  end
-
   // ---------------------------------------------------------------- output
-  skid #(
-      .WIDTH(PE * OBITS)
+  finnflow_skid #(
+      .WIDTH (PE * OBITS),
+      .IN_REG(1)
   ) u_out (
       .ap_clk       (ap_clk),
       .ap_rst_n     (ap_rst_n),
-      .s_axis_tdata (out4),
-      .s_axis_tvalid(v4),
+      .s_axis_tdata (act_c),
+      .s_axis_tvalid(v3),
       .s_axis_tready(en),
       .m_axis_tdata (m_axis_tdata),
       .m_axis_tvalid(m_axis_tvalid),
       .m_axis_tready(m_axis_tready)
   );
 endmodule
-/* verilator lint_on WIDTH */

@@ -1,0 +1,410 @@
+"""The named build steps, in order: train, export, transform, partition, fold, estimate,
+verify, rtlgen, rtlsim. Each step reads and writes typed artifacts of the build folder and
+returns the entries it adds to ``summary.json``; :mod:`finnflow.build.run` runs them, resumes
+them and decides which a changed config invalidates."""
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+from qonnx.custom_op.registry import getCustomOp
+
+from finnflow.boards import get_board
+from finnflow.build.folder import Artifact, BuildFolder
+from finnflow.config import BuildConfig
+from finnflow.errors import ConfigError, ToolNotFoundError
+from finnflow.execute import execute, execute_float64
+from finnflow.export import export_qonnx, load_model
+from finnflow.files import atomic_path
+from finnflow.folding import ApplyFolding, SetFolding, folding_config, target_cycles
+from finnflow.hw.base import hw_nodes
+from finnflow.hw.estimate import estimate_network
+from finnflow.networks import build_fc, parse_precision
+from finnflow.rtl import StitchedDesign, generate_rtl
+from finnflow.sim.rtlsim import run_design
+from finnflow.tools import find_verilator
+from finnflow.training import (
+    Dataset,
+    accuracy,
+    load_checkpoint,
+    load_dataset,
+    predict,
+    save_checkpoint,
+    seed_everything,
+    train,
+)
+from finnflow.transforms import (
+    check_stream_widths,
+    cleanup,
+    convert_to_hw,
+    output_map,
+    split_dataflow,
+    stitch,
+    streamline,
+)
+
+
+def log(message: str) -> None:
+    print(f"[finnflow] {message}", flush=True)
+
+
+class Build(BuildFolder):
+    """A build folder together with the config it is built from."""
+
+    def __init__(self, cfg: BuildConfig, out: Path | str):
+        super().__init__(out)
+        self.cfg = cfg
+
+    @cached_property
+    def data(self) -> Dataset | None:
+        cfg = self.cfg
+        return (
+            None if cfg.dataset is None else load_dataset(cfg.dataset, cfg.data_dir, cfg.download)
+        )
+
+    def network(self):
+        """The untrained Brevitas network the config describes."""
+        cfg = self.cfg
+        topology = None if cfg.network.upper() == "FC" else cfg.network
+        return build_fc(
+            self.data.in_features,
+            self.data.num_classes,
+            parse_precision(cfg.precision),
+            topology,
+            cfg.hidden,
+            cfg.width,
+            cfg.input_bits,
+        )
+
+    @cached_property
+    def torch_model(self):
+        """The trained network from ``checkpoint.pt`` (None for a user's QONNX model)."""
+        if self.cfg.model is not None:
+            return None
+        if not self.checkpoint.exists(self):
+            raise self.checkpoint.missing(self)
+        net = self.network()
+        load_checkpoint(net, self.checkpoint.path(self))
+        return net
+
+
+@dataclass(frozen=True)
+class Step:
+    """A named step: what it reads and writes, and the config fields it depends on (a change in
+    one of them re-runs this step and every later one)."""
+
+    name: str
+    run: Callable[[Build], dict]
+    reads: tuple[Artifact, ...]
+    writes: tuple[Artifact, ...]
+    config: tuple[str, ...] = ()
+
+
+def step_train(b: Build) -> dict:
+    """Train the network (or load the config's checkpoint) into ``checkpoint.pt``."""
+    cfg = b.cfg
+    precision = parse_precision(cfg.precision)
+    seed_everything(cfg.train.seed)
+    net = b.network()
+    meta = {"network": cfg.network, "precision": cfg.precision, "dataset": b.data.name}
+    entries = {}
+    if cfg.checkpoint:
+        log(f"loading checkpoint {cfg.checkpoint}")
+        try:
+            load_checkpoint(net, Path(cfg.checkpoint))
+        except Exception as e:
+            raise ConfigError(
+                f"cannot load checkpoint {cfg.checkpoint} into {cfg.network} {precision}: {e}; "
+                "it must be a finnflow checkpoint of the same network, precision, width and "
+                "dataset"
+            ) from e
+        save_checkpoint(net, b.checkpoint.path(b), meta)
+        acc = accuracy(net, b.data.x_test, b.data.y_test)
+    else:
+        log(f"training {cfg.network} {precision} on {b.data.name} for {cfg.train.epochs} epochs")
+        t = cfg.train
+        result = train(net, b.data, t.epochs, t.batch_size, t.lr, t.seed, threads=t.threads)
+        save_checkpoint(net, b.checkpoint.path(b), meta, result)
+        acc = result.test_accuracy
+        entries["train_seconds"] = round(result.seconds, 2)
+    log(f"test accuracy of the quantized network: {acc:.4f}")
+    return {"test_accuracy": acc, **entries}
+
+
+def step_export(b: Build) -> dict:
+    """Brevitas -> QONNX (or the user's QONNX model) into ``qonnx.onnx``."""
+    if b.cfg.model is not None:
+        log(f"loading QONNX model {b.cfg.model}")
+        b.qonnx = load_model(Path(b.cfg.model))
+    else:
+        with tempfile.TemporaryDirectory(dir=b.out) as tmp:
+            b.qonnx = export_qonnx(b.torch_model, b.data.in_features, Path(tmp) / "qonnx.onnx")
+    return {}
+
+
+def step_transform(b: Build) -> dict:
+    """Cleanup, streamlining to an integer graph, conversion to hardware layers."""
+    b.cleaned = cleanup(b.qonnx)
+    b.streamlined = streamline(b.cleaned)
+    b.hw = convert_to_hw(b.streamlined)
+    names = [n.name for n in hw_nodes(b.hw)]
+    log(f"hardware layers: {', '.join(names)}")
+    return {"hardware_layers": names}
+
+
+def step_partition(b: Build) -> dict:
+    """Software pre-processing, the dataflow region, and software post-processing if any."""
+    part = split_dataflow(b.hw)
+    b.preprocess, b.dataflow, b.postprocess = part.preprocess, part.dataflow, part.postprocess
+    return {"label_select_in_hw": part.postprocess is None}
+
+
+def step_fold(b: Build) -> dict:
+    """Folding of every layer (the config's FINN JSON, else SetFolding towards target_fps),
+    then width converters and FIFOs; the folding config lists them all."""
+    cfg, model = b.cfg, b.dataflow
+    if cfg.folding is not None:
+        model = model.transform(ApplyFolding(cfg.folding, strict=False))
+    else:
+        model = model.transform(SetFolding(target_cycles(cfg.clock_mhz, cfg.target_fps)))
+    model = stitch(model)
+    if cfg.folding is not None:
+        model = model.transform(ApplyFolding(cfg.folding))
+        check_stream_widths(model)
+    b.folded = model
+    b.folding_config = folding_config(model)
+    return {"folding": b.folding_config}
+
+
+def step_estimate(b: Build) -> dict:
+    """Cycles per layer, FPS and resources of the stitched design against the board."""
+    cfg = b.cfg
+    est = estimate_network(b.folded, cfg.clock_mhz, get_board(cfg.board))
+    b.estimate = est
+    log(
+        f"estimate: {est['max_cycles']} cycles/frame (bottleneck {est['bottleneck']}), "
+        f"{est['fps']:.0f} FPS at {cfg.clock_mhz:g} MHz, {est['lut']} LUT, "
+        f"{est['bram18']} BRAM18, {est['dsp']} DSP"
+    )
+    if not est["fits_board"]:
+        log(f"warning: the design exceeds the {cfg.board}'s resources: {est['utilization']}")
+    return {"estimate": est}
+
+
+def verification_inputs(
+    b: Build, n: int | None = None
+) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """Real inputs for the checks: the user's .npy, else the dataset's test split; the first
+    ``n`` of them (all of the user's, ``verify_samples`` of the dataset's, by default)."""
+    cfg = b.cfg
+    in_shape = b.qonnx.get_tensor_shape(b.qonnx.graph.input[0].name)
+    if cfg.verify_inputs:
+        path = Path(cfg.verify_inputs)
+        if not path.is_file():
+            raise ConfigError(f"verify_inputs file {path} does not exist")
+        try:
+            x = np.load(path, allow_pickle=False).astype(np.float32).reshape(-1, *in_shape[1:])
+        except (OSError, ValueError) as e:
+            raise ConfigError(
+                f"verify_inputs {path} must be a .npy array of inputs shaped like the model's "
+                f"input {in_shape} (batch first): {e}"
+            ) from e
+        return x[:n], None, path.name
+    if b.data is None:
+        raise ConfigError(
+            "no verification inputs: give `verify_inputs: FILE.npy` (or --inputs) or a `dataset`"
+        )
+    n = n or cfg.verify_samples
+    x = b.data.x_test[:n]
+    if int(np.prod(in_shape[1:])) != x.shape[1]:
+        raise ConfigError(
+            f"the model's input {in_shape} does not match dataset {b.data.name!r} "
+            f"({x.shape[1]} features): give verify_inputs instead"
+        )
+    return x.reshape(-1, *in_shape[1:]), b.data.y_test[:n], f"{b.data.name} test split"
+
+
+def _label_agreement(labels: np.ndarray, logits: np.ndarray) -> float:
+    """Fraction of labels that are a maximizer of the exact (float64) reference logits; the
+    tolerance only admits ties that float rounding splits."""
+    best = logits.max(axis=-1)
+    chosen = np.take_along_axis(logits, labels[:, None], axis=-1)[:, 0]
+    tol = 1e-9 * np.maximum(np.abs(best), 1.0)
+    return float((chosen >= best - tol).mean())
+
+
+def _pipeline_labels(b: Build, x: np.ndarray) -> np.ndarray:
+    """Labels through preprocess -> stitched dataflow -> postprocess, as the accelerator runs."""
+    pre, df, post = b.preprocess, b.folded, b.postprocess
+    out = execute(df, execute(pre, x)[pre.graph.output[0].name])[df.graph.output[0].name]
+    if post is not None:
+        out = execute(post, out)["label"]
+    return out.reshape(len(x), -1)[:, 0].astype(np.int64)
+
+
+def step_verify(b: Build) -> dict:
+    """Integer outputs of the last layer at every stage, compared with the first stage.
+
+    Brevitas and QONNX (the exported graph after qonnx cleanup) compute in float64 and their
+    outputs map back to integers through the affine software tail; the streamlined and hardware
+    graphs are integer already. The partitioned pipeline is checked on its labels."""
+    x, y, source = verification_inputs(b)
+    log(f"verifying bit-exactness on {len(x)} inputs ({source})")
+    omap = output_map(b.streamlined)
+    stage_ints, recovery = {}, {}
+    if b.torch_model is not None:
+        logits = predict(b.torch_model, x.reshape(len(x), -1), exact=True)
+        stage_ints["brevitas"], recovery["brevitas"] = omap.to_int(logits)
+    qonnx_out = execute_float64(b.cleaned, x)[b.cleaned.graph.output[0].name]
+    stage_ints["qonnx"], recovery["qonnx"] = omap.to_int(qonnx_out)
+    streamlined = execute(b.streamlined, x, full_context=True)
+    stage_ints["streamlined"] = streamlined[omap.int_tensor].astype(np.int64)
+    hw = execute(b.hw, x, full_context=True)
+    stage_ints["hw_layers"] = hw[output_map(b.hw).int_tensor].astype(np.int64)
+    reference_stage = next(iter(stage_ints))
+    reference = stage_ints[reference_stage]
+    bit_exact = {
+        stage: bool(np.array_equal(ints, reference))
+        for stage, ints in stage_ints.items()
+        if stage != reference_stage
+    }
+    labels = _pipeline_labels(b, x)
+    if "label" in hw:
+        hw_labels = hw["label"].reshape(len(x), -1)[:, 0]
+    else:
+        hw_labels = hw[b.hw.graph.output[0].name].argmax(axis=-1)
+    bit_exact["partitioned"] = bool(np.array_equal(labels, hw_labels))
+    entries = dict(
+        bit_exact=bit_exact,
+        bit_exact_reference=reference_stage,
+        verified_samples=int(len(x)),
+        verification_inputs=source,
+        float_recovery_error=max(recovery.values()),
+        label_agreement=_label_agreement(labels, omap.scale * reference + omap.offset),
+    )
+    if y is not None:
+        entries["hw_accuracy"] = float((labels == y).mean())
+    log(f"bit-exact vs {reference_stage}: {bit_exact}")
+    if not all(bit_exact.values()):
+        log("warning: stages disagree; inspect the models in the build folder")
+    return entries
+
+
+def step_rtlgen(b: Build) -> dict:
+    """The RTL of the stitched design into ``rtl/`` (written whole, then moved into place)."""
+    with atomic_path(b.rtl.path(b)) as tmp:
+        design = generate_rtl(b.folded, tmp)
+    log(
+        f"rtlgen: {len(design.layers)} nodes in {b.rtl.path(b)}, top-level streams "
+        f"{design.in_port_width} -> {design.out_port_width} bits"
+    )
+    return {
+        "rtl": {
+            "top": design.top,
+            "in_width": design.in_port_width,
+            "out_width": design.out_port_width,
+        }
+    }
+
+
+RTLSIM_AUTO_MAX_LANES = 8192
+RTLSIM_AUTO_MAX_CYCLES = 20_000_000
+
+
+def rtlsim_wanted(b: Build, max_cycles: int) -> tuple[bool, str]:
+    """Whether the rtlsim step runs: always, never, or (``auto``) for designs whose datapath
+    (sum of PE x SIMD) and simulated cycles stay small enough to build and run in seconds."""
+    cfg = b.cfg
+    if cfg.rtlsim in (True, False):
+        return cfg.rtlsim, "set in the config"
+    lanes = sum(getCustomOp(n).datapath_lanes() for n in hw_nodes(b.folded))
+    cycles = max_cycles * cfg.rtlsim_frames
+    if lanes > RTLSIM_AUTO_MAX_LANES or cycles > RTLSIM_AUTO_MAX_CYCLES:
+        return False, (
+            f"skipped by rtlsim: auto ({lanes} PE x SIMD lanes, {cycles} cycles); "
+            "set rtlsim: true to force it"
+        )
+    try:
+        find_verilator()
+    except ToolNotFoundError as e:
+        return False, f"skipped by rtlsim: auto: {e}"
+    return True, "auto"
+
+
+def step_rtlsim(b: Build) -> dict:
+    """Simulate ``rtl/`` with Verilator on real inputs; compare the outputs with the Python
+    execution of the same stitched dataflow graph, and cycles per frame with the estimate."""
+    cfg, est_cycles = b.cfg, b.estimate["max_cycles"]
+    wanted, why = rtlsim_wanted(b, est_cycles)
+    if not wanted:
+        log(f"rtlsim {why}")
+        b.rtlsim = {"skipped": why}
+        return {"rtlsim": {"skipped": why}}
+    pre, df = b.preprocess, b.folded
+    x, _, source = verification_inputs(b, cfg.rtlsim_frames)
+    x_int = execute(pre, x)[pre.graph.output[0].name]
+    expected = execute(df, x_int)[df.graph.output[0].name].reshape(len(x), -1)
+    log(f"rtlsim: simulating {len(x)} frames ({source}) with Verilator")
+    result = run_design(StitchedDesign.load(b.rtl.path(b)), x_int, b.out / "verilator")
+    summary = result.summary(cfg.clock_mhz)
+    summary["bit_exact"] = bool(np.array_equal(result.outputs, expected.astype(np.int64)))
+    summary["cycles_vs_estimate"] = round(result.cycles_per_frame / est_cycles, 4)
+    b.rtlsim = summary
+    log(
+        f"rtlsim: bit-exact {summary['bit_exact']}, {result.cycles_per_frame:g} cycles/frame "
+        f"(estimate {est_cycles}), latency {result.latency_cycles} cycles, "
+        f"{summary['fps']:.0f} FPS at {cfg.clock_mhz:g} MHz"
+    )
+    return {"rtlsim": summary}
+
+
+F = BuildFolder
+TRAINING = (
+    "network",
+    "hidden",
+    "width",
+    "precision",
+    "input_bits",
+    "dataset",
+    "data_dir",
+    "download",
+    "train",
+    "checkpoint",
+)
+STEPS = (
+    Step("train", step_train, (), (F.checkpoint,), TRAINING),
+    Step("export", step_export, (F.checkpoint,), (F.qonnx,), ("model",)),
+    Step("transform", step_transform, (F.qonnx,), (F.cleaned, F.streamlined, F.hw)),
+    Step(
+        "partition",
+        step_partition,
+        (F.hw,),
+        (F.preprocess, F.dataflow, F.postprocess),
+    ),
+    Step(
+        "fold",
+        step_fold,
+        (F.dataflow,),
+        (F.folded, F.folding_config),
+        ("folding", "target_fps", "clock_mhz"),
+    ),
+    Step("estimate", step_estimate, (F.folded,), (F.estimate,), ("board", "clock_mhz")),
+    Step(
+        "verify",
+        step_verify,
+        (F.checkpoint, F.cleaned, F.streamlined, F.hw, F.preprocess, F.folded, F.postprocess),
+        (),
+        ("verify_inputs", "verify_samples", "dataset"),
+    ),
+    Step("rtlgen", step_rtlgen, (F.folded,), (F.rtl,)),
+    Step(
+        "rtlsim",
+        step_rtlsim,
+        (F.rtl, F.folded, F.preprocess, F.estimate),
+        (F.rtlsim,),
+        ("rtlsim", "rtlsim_frames", "verify_inputs"),
+    ),
+)

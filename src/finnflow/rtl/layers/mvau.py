@@ -1,0 +1,47 @@
+"""MVAU -> ``finnflow_mvau``: weights and fused thresholds in embedded memories."""
+
+from finnflow.hw.mvau import MVAU
+from finnflow.rtl.layers import RtlLayer, rtl_for
+from finnflow.streams import signed_bits
+
+
+@rtl_for(MVAU)
+class MVAURtl(RtlLayer):
+    def instances(self, rtl_dir):
+        op = self.op
+        fin, fout = op.get_instream_format(), op.get_outstream_format()
+        xnor = bool(op.get_nodeattr("binaryXnorMode"))
+        bipolar = op.weights_are_bipolar()
+        wdt = op.get_weight_datatype()
+        wbits = 1 if (xnor or bipolar) else wdt.bitwidth()
+        wsigned = wdt.signed() and not (xnor or bipolar)
+        acc_lo, acc_hi = op.accumulator_range()
+        images = op.get_memory_images(self.model)
+        if "thresholds" in images:
+            t = images["thresholds"]
+            acc_lo, acc_hi = min(acc_lo, int(t.min())), max(acc_hi, int(t.max()))
+        abits = signed_bits(acc_lo, acc_hi)
+        steps = (
+            images["thresholds"].shape[1] // op.get_nodeattr("PE") if "thresholds" in images else 0
+        )
+        params = dict(
+            MW=op.get_nodeattr("MW"),
+            MH=op.get_nodeattr("MH"),
+            SIMD=op.get_nodeattr("SIMD"),
+            PE=op.get_nodeattr("PE"),
+            IBITS=fin.bits,
+            ISIGNED=int(fin.signed),
+            WBITS=wbits,
+            WSIGNED=int(wsigned),
+            WBIPOLAR=int(bipolar and not xnor),
+            BINARY_XNOR=int(xnor),
+            ABITS=abits,
+            N_THRES=steps,
+            OBITS=fout.bits,
+            ACT_VAL=op.get_nodeattr("ActVal"),
+            WEIGHT_FILE=self.write_memory(rtl_dir, "weights", wbits, wsigned),
+            RAM_STYLE="block" if op.uses_bram() else "distributed",
+        )
+        if "thresholds" in images:
+            params["THRESH_FILE"] = self.write_memory(rtl_dir, "thresholds", abits, True)
+        return [self.instance("finnflow_mvau", params)]

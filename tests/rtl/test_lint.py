@@ -1,0 +1,253 @@
+"""Verilator -Wall lint of every RTL library module over representative parameter sets, and
+elaboration-time rejection of illegal parameter sets (Verilator, Yosys, Icarus)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from finnflow.rtl import LIB_DIR
+from finnflow.sim.verilator import SimulationError, build
+
+SOURCES = sorted(LIB_DIR.glob("*.sv"))
+MODULES = sorted(s.stem for s in SOURCES)
+
+
+def _mvau(**params) -> dict:
+    """MVAU parameters with memory files (a ROM without one is undriven)."""
+    files = {"WEIGHT_FILE": "w.mem"}
+    if params.get("N_THRES"):
+        files["THRESH_FILE"] = "t.mem"
+    return {**files, **params}
+
+
+def _thr(**params) -> dict:
+    return {"THRESH_FILE": "t.mem", **params}
+
+
+_MVAU_BASE = dict(MW=8, MH=4, SIMD=2, PE=2)
+LINT_CASES = {
+    "finnflow_mvau": {
+        "defaults": _mvau(),
+        "i4s_w4s_acc_folded": _mvau(MW=6, MH=4, SIMD=1, PE=1, ABITS=12, OBITS=12),
+        "i2u_w2s_thr3_unfolded": _mvau(
+            MW=8, MH=4, SIMD=8, PE=4, IBITS=2, ISIGNED=0, WBITS=2, ABITS=7, N_THRES=3, OBITS=2
+        ),
+        "i1u_w1u_thr1": _mvau(
+            MW=8,
+            MH=6,
+            SIMD=2,
+            PE=3,
+            IBITS=1,
+            ISIGNED=0,
+            WBITS=1,
+            WSIGNED=0,
+            ABITS=5,
+            N_THRES=1,
+            OBITS=1,
+        ),
+        "i2s_w4u_thr3_negact": _mvau(
+            MW=10,
+            MH=6,
+            SIMD=5,
+            PE=2,
+            IBITS=2,
+            WBITS=4,
+            WSIGNED=0,
+            ABITS=9,
+            N_THRES=3,
+            OBITS=2,
+            ACT_VAL=-2,
+        ),
+        "i8u_w1s_acc": _mvau(**_MVAU_BASE, IBITS=8, ISIGNED=0, WBITS=1, ABITS=12, OBITS=12),
+        "i8s_w8s_acc_narrow": _mvau(**_MVAU_BASE, IBITS=8, WBITS=8, ABITS=6, OBITS=6),
+        "i4s_w4s_acc_exact": _mvau(**_MVAU_BASE, ABITS=10, OBITS=10),
+        "bipolar_i4u_thr15": _mvau(
+            MW=16,
+            MH=8,
+            SIMD=4,
+            PE=4,
+            IBITS=4,
+            ISIGNED=0,
+            WBITS=1,
+            WSIGNED=0,
+            WBIPOLAR=1,
+            ABITS=9,
+            N_THRES=15,
+            OBITS=4,
+        ),
+        "bipolar_i4s_acc": _mvau(**_MVAU_BASE, WBITS=1, WSIGNED=0, WBIPOLAR=1, ABITS=8, OBITS=8),
+        "xnor_thr1": _mvau(
+            MW=32,
+            MH=16,
+            SIMD=8,
+            PE=4,
+            IBITS=1,
+            ISIGNED=0,
+            WBITS=1,
+            WSIGNED=0,
+            BINARY_XNOR=1,
+            ABITS=7,
+            N_THRES=1,
+            OBITS=1,
+        ),
+        "xnor_acc_simd1": _mvau(
+            MW=9, MH=3, IBITS=1, ISIGNED=0, WBITS=1, WSIGNED=0, BINARY_XNOR=1, ABITS=5, OBITS=5
+        ),
+        "xnor_acc_narrow_out": _mvau(
+            MW=16, MH=8, SIMD=4, PE=4, IBITS=1, WBITS=1, BINARY_XNOR=1, ABITS=6, OBITS=5
+        ),
+        "thr_wide_out": _mvau(**_MVAU_BASE, N_THRES=3, ABITS=12, OBITS=40, ACT_VAL=-1),
+        "single_neuron": _mvau(MW=1, MH=1, ABITS=10, OBITS=10),
+        "block_ram": _mvau(**_MVAU_BASE, N_THRES=2, ABITS=10, OBITS=2, RAM_STYLE="block"),
+    },
+    "finnflow_thresholding": {
+        "defaults": _thr(),
+        "c8pe2_s4_thr3": _thr(C=8, PE=2, IBITS=4, N_THRES=3, OBITS=2),
+        "c6pe6_u8_thr15": _thr(C=6, PE=6, IBITS=8, ISIGNED=0, N_THRES=15, OBITS=4),
+        "c4pe1_s8_bipolar": _thr(C=4, PE=1, IBITS=8, N_THRES=1, OBITS=1, ACT_VAL=-1),
+        "c12pe3_u2_negact": _thr(C=12, PE=3, IBITS=2, ISIGNED=0, N_THRES=2, OBITS=2, ACT_VAL=-1),
+        "i1u_wide_thresholds": _thr(
+            C=4, PE=2, IBITS=1, ISIGNED=0, N_THRES=1, OBITS=1, TBITS=3, TSIGNED=1
+        ),
+        "block_ram": _thr(C=16, PE=4, RAM_STYLE="block"),
+    },
+    "finnflow_thresh_act": {
+        "defaults": {},
+        "pe3_u1": dict(PE=3, VBITS=1, VSIGNED=0, N_THRES=1, OBITS=1),
+        "pe2_s12_thr7_narrow_t": dict(PE=2, VBITS=12, N_THRES=7, OBITS=3, TBITS=5),
+        "signed_out": dict(PE=4, VBITS=6, N_THRES=3, OBITS=2, ACT_VAL=-2),
+    },
+    "finnflow_label_select": {
+        "defaults": {},
+        "n10pe5_s2": dict(NUM_LABELS=10, PE=5, IBITS=2),
+        "n12pe4_u3": dict(NUM_LABELS=12, PE=4, IBITS=3, ISIGNED=0, OBITS=4),
+        "n8pe8_s16": dict(NUM_LABELS=8, PE=8, IBITS=16, OBITS=3),
+        "n2pe1_u1": dict(NUM_LABELS=2, PE=1, IBITS=1, ISIGNED=0),
+        "n1": dict(NUM_LABELS=1, PE=1),
+        "wide_out": dict(NUM_LABELS=16, PE=2, OBITS=8),
+    },
+    "finnflow_fifo": {
+        "defaults": {},
+        "w1_d2": dict(WIDTH=1, DEPTH=2),
+        "w13_d3": dict(WIDTH=13, DEPTH=3),
+        "w72_d16_block": dict(WIDTH=72, DEPTH=16, RAM_STYLE="block"),
+    },
+    "finnflow_dwc": {
+        "up_8_32": dict(IN_WIDTH=8, OUT_WIDTH=32),
+        "up_1_2": dict(IN_WIDTH=1, OUT_WIDTH=2),
+        "up_24_72": dict(IN_WIDTH=24, OUT_WIDTH=72),
+        "down_32_8": dict(IN_WIDTH=32, OUT_WIDTH=8),
+        "down_3_1": dict(IN_WIDTH=3, OUT_WIDTH=1),
+        "pass_16": dict(IN_WIDTH=16, OUT_WIDTH=16),
+        "pass_1": dict(IN_WIDTH=1, OUT_WIDTH=1),
+    },
+    "finnflow_param_error": {"defaults": {}},
+    "finnflow_skid": {
+        "defaults": {},
+        "w1": dict(WIDTH=1),
+        "w70_in_reg": dict(WIDTH=70, IN_REG=1),
+    },
+}
+
+# (module, parameters, words the error message must name)
+BAD_PARAMS = [
+    ("finnflow_mvau", dict(MW=6, SIMD=4), ["MW", "SIMD"]),
+    ("finnflow_mvau", dict(MH=6, PE=4), ["MH", "PE"]),
+    ("finnflow_mvau", dict(IBITS=0), ["IBITS"]),
+    ("finnflow_mvau", dict(N_THRES=-1), ["N_THRES"]),
+    ("finnflow_mvau", dict(ABITS=12, OBITS=13), ["OBITS", "ABITS"]),
+    ("finnflow_mvau", dict(BINARY_XNOR=1, WBITS=1, IBITS=2), ["IBITS", "BINARY_XNOR"]),
+    ("finnflow_mvau", dict(WBIPOLAR=1, WBITS=2), ["WBITS", "WBIPOLAR"]),
+    ("finnflow_mvau", dict(N_THRES=3, ABITS=8, OBITS=1), ["ACT_VAL", "OBITS"]),
+    ("finnflow_thresholding", dict(C=6, PE=4), ["C", "PE"]),
+    ("finnflow_thresholding", dict(N_THRES=0), ["N_THRES"]),
+    ("finnflow_thresholding", dict(N_THRES=2, OBITS=1, ACT_VAL=-1), ["ACT_VAL", "OBITS"]),
+    ("finnflow_label_select", dict(NUM_LABELS=10, PE=4), ["NUM_LABELS", "PE"]),
+    ("finnflow_label_select", dict(NUM_LABELS=10, OBITS=3), ["OBITS", "NUM_LABELS"]),
+    ("finnflow_fifo", dict(DEPTH=1), ["DEPTH"]),
+    ("finnflow_fifo", dict(WIDTH=0), ["WIDTH"]),
+    ("finnflow_dwc", dict(IN_WIDTH=24, OUT_WIDTH=32), ["IN_WIDTH", "OUT_WIDTH"]),
+    ("finnflow_skid", dict(IN_REG=2), ["IN_REG"]),
+]
+_BAD_IDS = [f"{top[9:]}-{'-'.join(f'{k}{v}' for k, v in p.items())}" for top, p, _ in BAD_PARAMS]
+
+
+def _gparam(name: str, value) -> str:
+    return f'-G{name}="{value}"' if isinstance(value, str) else f"-G{name}={int(value)}"
+
+
+def lint(verilator_tool, top: str, params: dict) -> subprocess.CompletedProcess:
+    """``verilator --lint-only -Wall`` of library module ``top`` (all library files given)."""
+    exe, extra = verilator_tool
+    cmd = [exe, "--lint-only", "-Wall", "--top-module", top]
+    cmd += [_gparam(k, v) for k, v in params.items()] + [str(s) for s in SOURCES]
+    env = {**os.environ, **extra}
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_every_module_is_covered():
+    assert MODULES == sorted(LINT_CASES), "one .sv file per module, each with lint cases"
+    for src in SOURCES:
+        text = src.read_text()
+        assert f"module {src.stem} " in text
+        assert "lint_off WIDTH" not in text, f"{src.name}: no WIDTH waivers"
+
+
+@pytest.mark.parametrize(
+    "top,params",
+    [(top, p) for top, cases in LINT_CASES.items() for p in cases.values()],
+    ids=[f"{top[9:]}-{name}" for top, cases in LINT_CASES.items() for name in cases],
+)
+def test_lint_clean(top, params, verilator_tool):
+    proc = lint(verilator_tool, top, params)
+    out = (proc.stdout + proc.stderr).strip()
+    assert proc.returncode == 0 and out == "", out
+
+
+@pytest.mark.parametrize("top,params,words", BAD_PARAMS, ids=_BAD_IDS)
+def test_bad_params_fail_lint(top, params, words, verilator_tool):
+    proc = lint(verilator_tool, top, params)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, f"{top} {params} elaborated without error"
+    errors = [line for line in out.splitlines() if "USERERROR" in line]
+    assert errors, out
+    for word in words:
+        assert any(word in line for line in errors), (word, out)
+
+
+def test_bad_params_fail_verilator_build(sim_dir):
+    with pytest.raises(SimulationError, match="MW must be a multiple of SIMD"):
+        build("finnflow_mvau", SOURCES, dict(MW=6, SIMD=4), sim_dir / "bad")
+
+
+def test_bad_params_fail_yosys(yosys_exe, tmp_path):
+    script = tmp_path / "bad.ys"
+    script.write_text(
+        f"read_verilog -defer -sv {' '.join(str(s) for s in SOURCES)}\n"
+        "chparam -set MW 6 -set SIMD 4 finnflow_mvau\n"
+        "hierarchy -check -top finnflow_mvau\n"
+    )
+    proc = subprocess.run(
+        [yosys_exe, "-q", "-s", str(script)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode != 0
+    assert "MW must be a multiple of SIMD" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("simd,ok", [(2, True), (4, False)])
+def test_params_icarus(simd, ok, tmp_path, iverilog_tool):
+    """Icarus 11 (no elaboration-time $error) compiles and stops at time 0."""
+    iverilog, vvp = iverilog_tool
+    top, out = "finnflow_mvau", tmp_path / "a.out"
+    cmd = [iverilog, "-g2012", "-o", str(out), "-s", top, f"-P{top}.MW=6", f"-P{top}.SIMD={simd}"]
+    proc = subprocess.run(cmd + [str(s) for s in SOURCES], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run = subprocess.run([vvp, "-n", str(out)], capture_output=True, text=True, timeout=60)
+    log = run.stdout + run.stderr
+    if ok:
+        assert run.returncode == 0 and "FATAL" not in log, log
+    else:
+        assert run.returncode != 0 and "MW must be a multiple of SIMD" in log, log
