@@ -26,6 +26,9 @@ class _PassThrough(HWCustomOp):
     def get_exp_cycles(self) -> int:
         return max(self.get_number_input_values(), self.get_number_output_values())
 
+    def datapath_lanes(self) -> int:
+        return 0
+
 
 class StreamingFIFO(_PassThrough):
     """A first-in first-out buffer of ``depth`` stream words."""

@@ -156,31 +156,28 @@ module finnflow_mvau #(
 
   // ---------------------------------------------------------------- stage 2: dot products
   // Lane products are formed in DB bits from sign/zero-extended operands (exact, as DB >= PB)
-  // and summed modulo 2**DB; the low ABITS bits are the ABITS-wide two's-complement sum.
+  // and summed modulo 2**DB; the low ABITS bits are the ABITS-wide two's-complement sum. The
+  // lanes are a loop over small variables, which Verilator simulates fast at any SIMD.
   wire [PE*ABITS-1:0] dot_c;
-  genvar p, s;
+  genvar p;
   generate
     for (p = 0; p < PE; p = p + 1) begin : g_dot
-      wire [SIMD*DB-1:0] prod;
-      for (s = 0; s < SIMD; s = s + 1) begin : g_lane
-        wire [IBITS-1:0] xl = x1[s*IBITS+:IBITS];
-        wire [WBITS-1:0] wl = w1[(p*SIMD+s)*WBITS+:WBITS];
-        if (BINARY_XNOR != 0) begin : g_xnor
-          assign prod[s*DB+:DB] = {{(DB - 1) {1'b0}}, ~(xl[0] ^ wl[0])};
-        end else if (WBIPOLAR != 0) begin : g_bipolar
-          wire signed [DB-1:0] xd = {{(DB - IBITS) {ISIGNED != 0 && xl[IBITS-1]}}, xl};
-          assign prod[s*DB+:DB] = wl[0] ? xd : -xd;
-        end else begin : g_mul
-          wire signed [DB-1:0] xd = {{(DB - IBITS) {ISIGNED != 0 && xl[IBITS-1]}}, xl};
-          wire signed [DB-1:0] wd = {{(DB - WBITS) {WSIGNED != 0 && wl[WBITS-1]}}, wl};
-          assign prod[s*DB+:DB] = xd * wd;
-        end
-      end
+      reg [IBITS-1:0] xl;
+      reg [WBITS-1:0] wl;
+      reg signed [DB-1:0] xd, wd;
       reg [DB-1:0] sum;
       integer k;
       always @* begin
         sum = {DB{1'b0}};
-        for (k = 0; k < SIMD; k = k + 1) sum = sum + prod[k*DB+:DB];
+        for (k = 0; k < SIMD; k = k + 1) begin
+          xl = x1[k*IBITS+:IBITS];
+          wl = w1[(p*SIMD+k)*WBITS+:WBITS];
+          xd = {{(DB - IBITS) {ISIGNED != 0 && xl[IBITS-1]}}, xl};
+          wd = {{(DB - WBITS) {WSIGNED != 0 && wl[WBITS-1]}}, wl};
+          if (BINARY_XNOR != 0) sum = sum + {{(DB - 1) {1'b0}}, ~(xl[0] ^ wl[0])};
+          else if (WBIPOLAR != 0) sum = wl[0] ? sum + xd : sum - xd;
+          else sum = sum + xd * wd;
+        end
       end
       assign dot_c[p*ABITS+:ABITS] = sum[ABITS-1:0];
     end
