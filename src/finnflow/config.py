@@ -43,6 +43,7 @@ class BuildConfig:
     verify_samples: int = 200
     rtlsim: str | bool = "auto"
     rtlsim_frames: int = 100
+    synth: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -128,6 +129,10 @@ def validate(cfg: BuildConfig) -> BuildConfig:
     _check(
         cfg.rtlsim in (True, False, "auto"),
         f"rtlsim={cfg.rtlsim!r}: use true, false or auto (simulate designs that build quickly)",
+    )
+    _check(
+        cfg.synth in (True, False),
+        f"synth={cfg.synth!r}: use true (synthesize the design with Yosys) or false",
     )
     _check(
         cfg.rtlsim_frames >= 2,

@@ -23,3 +23,7 @@ class FoldingError(FinnflowError):
 
 class ToolNotFoundError(FinnflowError):
     """An external tool (Verilator, Yosys, Vivado) is missing."""
+
+
+class SynthesisError(FinnflowError):
+    """A synthesis run (Yosys) failed or its RTL folder is incomplete."""

@@ -129,7 +129,7 @@ def test_stop_and_start_step(config_file, reference, tmp_path, capsys):
     capsys.readouterr()
     assert main(["build", str(config_file), "--out", str(out), "--start-step", "estimate"]) == 0
     log = capsys.readouterr().out
-    assert "fold: complete, skipped" in log and "step 6/9 estimate\n" in log
+    assert "fold: complete, skipped" in log and "step 6/10 estimate\n" in log
     summary = json.loads((out / "summary.json").read_text())
     assert comparable(summary) == comparable(reference[0])
 
@@ -152,7 +152,7 @@ def test_changed_config_reruns_the_steps_it_affects(config_file, reference, caps
     log = capsys.readouterr().out
     for skipped in ("train", "export", "transform", "partition"):
         assert f"{skipped}: complete, skipped" in log
-    assert "step 5/9 fold\n" in log and "step 6/9 estimate\n" in log
+    assert "step 5/10 fold\n" in log and "step 6/10 estimate\n" in log
 
 
 def test_every_step_reads_what_an_earlier_step_wrote():

@@ -99,6 +99,7 @@ class BuildFolder:
     estimate = JsonArtifact("estimate.json")
     rtl = Artifact("rtl")
     rtlsim = JsonArtifact("rtlsim.json")
+    synth = JsonArtifact("synth.json")
     summary = JsonArtifact("summary.json")
 
     def __init__(self, out: Path | str):

@@ -1,5 +1,5 @@
 """The named build steps, in order: train, export, transform, partition, fold, estimate,
-verify, rtlgen, rtlsim. Each step reads and writes typed artifacts of the build folder and
+verify, rtlgen, rtlsim, synth. Each step reads and writes typed artifacts of the build folder and
 returns the entries it adds to ``summary.json``; :mod:`finnflow.build.run` runs them, resumes
 them and decides which a changed config invalidates."""
 
@@ -25,6 +25,7 @@ from finnflow.hw.estimate import estimate_network
 from finnflow.networks import build_fc, parse_precision
 from finnflow.rtl import StitchedDesign, generate_rtl
 from finnflow.sim.rtlsim import run_design
+from finnflow.synth import family_for, synthesize
 from finnflow.tools import find_verilator
 from finnflow.training import (
     Dataset,
@@ -361,6 +362,37 @@ def step_rtlsim(b: Build) -> dict:
     return {"rtlsim": summary}
 
 
+def step_synth(b: Build) -> dict:
+    """Synthesize ``rtl/`` with Yosys for the board's family (when the config asks): measured
+    LUT, FF, BRAM and DSP counts against the estimate and the board."""
+    cfg = b.cfg
+    if not cfg.synth:
+        b.synth = {"skipped": "synth: false in the config"}
+        return {"synth": b.synth}
+    board = get_board(cfg.board)
+    family = family_for(board)
+    log(f"synth: Yosys synth_xilinx -family {family} on {b.rtl.path(b)}")
+    res = synthesize(b.rtl.path(b), family)
+    est = b.estimate
+    report = {
+        **res.to_dict(),
+        "estimate_error": {
+            r: round((est[r] - getattr(res, r)) / max(getattr(res, r), 1), 4)
+            for r in ("lut", "ff", "bram18")
+        },
+        "utilization": {
+            r: round(getattr(res, r) / getattr(board, r), 4) for r in ("lut", "ff", "bram18", "dsp")
+        },
+    }
+    b.synth = report
+    log(
+        f"synth: {res.lut} LUT, {res.ff} FF, {res.bram18} BRAM18, {res.dsp} DSP measured "
+        f"(estimate {est['lut']} LUT, {est['ff']} FF, {est['bram18']} BRAM18) in "
+        f"{res.seconds:.0f} s with {res.yosys}"
+    )
+    return {"synth": report}
+
+
 F = BuildFolder
 TRAINING = (
     "network",
@@ -407,4 +439,5 @@ STEPS = (
         (F.rtlsim,),
         ("rtlsim", "rtlsim_frames", "verify_inputs"),
     ),
+    Step("synth", step_synth, (F.rtl, F.estimate), (F.synth,), ("synth", "board")),
 )

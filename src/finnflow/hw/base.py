@@ -18,6 +18,7 @@ from qonnx.core.datatype import DataType
 from qonnx.custom_op.base import CustomOp
 
 from finnflow.errors import FoldingError
+from finnflow.hw import resources
 from finnflow.streams import StreamFormat, roundup8
 
 DOMAIN = "finnflow.hw"
@@ -44,11 +45,6 @@ def bram18_count(width: int, depth: int) -> int:
         if depth <= max_depth:
             return math.ceil(width / bits)
     return math.ceil(width / 1) * math.ceil(depth / 16384)
-
-
-def lutram_count(width: int, depth: int) -> int:
-    """LUTs for a width x depth distributed RAM built from 64x1 LUT RAMs."""
-    return math.ceil(depth / 64) * width if width > 0 and depth > 0 else 0
 
 
 class HWCustomOp(CustomOp):
@@ -167,8 +163,16 @@ class HWCustomOp(CustomOp):
     def get_exp_cycles(self) -> int:
         raise NotImplementedError
 
-    def lut_estimation(self) -> int:
+    def resource_features(self, resource: str) -> dict[str, float]:
+        """Features of the layer's hardware that its ``resource`` ("lut" or "ff") count is
+        linear in (see :mod:`finnflow.hw.resources`)."""
         raise NotImplementedError
+
+    def lut_estimation(self) -> int:
+        return resources.predict(self, "lut")
+
+    def ff_estimation(self) -> int:
+        return resources.predict(self, "ff")
 
     def bram_estimation(self) -> int:
         return 0

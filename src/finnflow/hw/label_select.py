@@ -1,7 +1,5 @@
 """LabelSelect: indices of the K largest of ``Labels`` values, PE values per cycle."""
 
-import math
-
 import numpy as np
 
 from finnflow.datatypes import as_int
@@ -42,8 +40,11 @@ class LabelSelect(HWCustomOp):
     def get_exp_cycles(self) -> int:
         return self.get_nodeattr("Labels") // self.get_nodeattr("PE") * self.num_vectors()
 
-    def lut_estimation(self) -> int:
-        pe, k = self.get_nodeattr("PE"), self.get_nodeattr("K")
+    def resource_features(self, resource):
+        """The PE-way compare against the running maximum and the index registers."""
+        pe = self.get_nodeattr("PE")
         ibits = self.get_input_datatype().bitwidth()
         obits = self.get_output_datatype().bitwidth()
-        return int(math.ceil(pe * k * (2 * ibits + obits) + 30))
+        if resource == "ff":
+            return {"best": ibits + obits, "output_slice": obits, "constant": 1}
+        return {"comparator_bits": pe * ibits, "index_bits": pe * obits, "constant": 1}

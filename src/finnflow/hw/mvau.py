@@ -6,7 +6,8 @@ import numpy as np
 from qonnx.core.datatype import DataType
 
 from finnflow.datatypes import as_int
-from finnflow.hw.base import HWCustomOp, bram18_count, lutram_count
+from finnflow.hw.base import HWCustomOp, bram18_count
+from finnflow.streams import signed_bits
 
 
 class MVAU(HWCustomOp):
@@ -130,31 +131,72 @@ class MVAU(HWCustomOp):
         style = self.get_nodeattr("ram_style")
         return style in ("block", "ultra") or (style == "auto" and self.weight_memory()[1] > 64)
 
-    def _bits(self) -> tuple[int, int, int]:
-        return (
-            self.get_input_datatype().bitwidth(),
-            self.get_weight_datatype().bitwidth(),
-            DataType[self.get_nodeattr("accDataType")].bitwidth(),
-        )
+    def accumulator_bits(self) -> int:
+        """Width of the RTL's two's-complement accumulator."""
+        return signed_bits(*self.accumulator_range())
 
-    def lut_estimation(self) -> int:
-        """LUTs: per-lane products, adder tree, accumulator and threshold comparators per PE, plus
-        weight (if distributed) and threshold memories and control."""
+    def threshold_memory(self) -> tuple[int, int]:
+        """(width, depth) of the threshold memory: one word of PE x steps per neuron fold."""
+        return self.get_nodeattr(
+            "PE"
+        ) * self.num_thresholds() * self.accumulator_bits(), self.folds()[0]
+
+    def resource_features(self, resource):
+        """Per-lane products by kind, the adder chain along SIMD, accumulators, comparators,
+        memories mapped to LUTs (weights and thresholds unless in block RAM; the input buffer),
+        registers and control, as the RTL (``finnflow_mvau``) builds them."""
         pe, simd = self.get_nodeattr("PE"), self.get_nodeattr("SIMD")
-        ibits, wbits, abits = self._bits()
-        nf, _ = self.folds()
+        ibits, wbits = self.get_input_datatype().bitwidth(), self.get_weight_datatype().bitwidth()
+        abits, steps = self.accumulator_bits(), self.num_thresholds()
+        obits = self.get_output_datatype().bitwidth()
+        nf, sf = self.folds()
+        lanes = pe * simd
+        ww, depth = self.weight_memory()
+        tw, _ = self.threshold_memory()
+        bram = self.uses_bram()
+        ctrl = sum(max(1, math.ceil(math.log2(n))) for n in (nf, sf, nf * sf))
+        if resource == "ff":
+            return {
+                "weight_register": 0 if bram else ww,
+                "input_registers": 2 * simd * ibits,
+                "accumulators": 2 * pe * abits,
+                "threshold_register": 0 if bram else tw,
+                "output_slice": pe * obits,
+                "control": ctrl,
+                "constant": 1,
+            }
+        adders = pe * (simd - 1) * abits
         if self.get_nodeattr("binaryXnorMode"):
-            mult, prod_bits = 1, 1
+            products = {"xnor_lanes": lanes, "xnor_adder_bits": adders}
         elif self.weights_are_bipolar():
-            mult, prod_bits = ibits, ibits + 1
+            products = {"bipolar_lane_bits": lanes * ibits, "bipolar_adder_bits": adders}
         else:
-            mult, prod_bits = wbits * ibits, wbits + ibits
-        tree = (simd - 1) * (prod_bits + math.ceil(math.log2(simd)) / 2) if simd > 1 else 0
-        steps = self.num_thresholds()
-        per_pe = simd * mult + tree + abits + steps * abits
-        memory = 0 if self.uses_bram() else lutram_count(*self.weight_memory())
-        memory += lutram_count(pe * steps * abits, nf)
-        return int(math.ceil(pe * per_pe + memory + 50))
+            products = {
+                "product_bits": lanes * ibits * wbits,
+                "int_lanes": lanes * (ibits + wbits),
+                "input_bits_squared": lanes * ibits * ibits,
+                "int_adder_bits": adders,
+            }
+        if depth <= 2:  # (nearly) constant weights: Yosys folds them into the products
+            products = {f"fixed_{k}" if "adder" not in k else k: v for k, v in products.items()}
+        return {
+            **products,
+            "accumulator_bits": pe * abits,
+            "comparator_bits": pe * steps * abits,
+            "threshold_counts": pe * steps,
+            "weight_rom": 0 if bram else ww * math.ceil(depth / 64),
+            "threshold_rom": 0 if bram else tw * math.ceil(nf / 64),
+            "input_buffer": simd * ibits * math.ceil(sf / 64),
+            "output_slice": pe * obits,
+            "control": ctrl,
+            "constant": 1,
+        }
 
     def bram_estimation(self) -> int:
-        return bram18_count(*self.weight_memory()) if self.uses_bram() else 0
+        """Weights and (with them, as the RTL's one RAM_STYLE puts them) thresholds; a memory
+        of one word is a constant, which synthesis keeps out of block RAM."""
+        if not self.uses_bram():
+            return 0
+        return sum(
+            bram18_count(w, d) for w, d in (self.weight_memory(), self.threshold_memory()) if d > 1
+        )

@@ -7,7 +7,7 @@ import math
 from qonnx.core.datatype import DataType
 
 from finnflow.errors import FoldingError
-from finnflow.hw.base import HWCustomOp, bram18_count, lutram_count
+from finnflow.hw.base import HWCustomOp, bram18_count
 
 FIFO_BRAM_DEPTH = 256  # ram_style "auto": deeper FIFOs go to block RAM
 
@@ -70,10 +70,14 @@ class StreamingFIFO(_PassThrough):
             style == "auto" and self.get_nodeattr("depth") > FIFO_BRAM_DEPTH
         )
 
-    def lut_estimation(self) -> int:
+    def resource_features(self, resource):
+        """The memory (LUT RAM unless in block RAM), the output register and the pointers."""
         depth, width = self.get_nodeattr("depth"), self.get_instream_width()
-        memory = 0 if self.uses_bram() else lutram_count(width, depth)
-        return memory + 2 * max(1, math.ceil(math.log2(depth + 1))) + 8
+        pointers = 3 * max(1, math.ceil(math.log2(depth + 1)))
+        if resource == "ff":
+            return {"output_register": width, "pointers": pointers, "constant": 1}
+        memory = 0 if self.uses_bram() else width * math.ceil(depth / 64)
+        return {"memory": memory, "output_mux": width, "pointers": pointers, "constant": 1}
 
     def bram_estimation(self) -> int:
         if not self.uses_bram():
@@ -123,10 +127,16 @@ class StreamingDataWidthConverter(_PassThrough):
     def get_folded_output_shape(self):
         return self._folded(self._lanes("outWidth"))
 
-    def lut_estimation(self) -> int:
-        """A shift register on the wide side and a registered output slice."""
+    def resource_features(self, resource):
+        """Widening: a shift register of the output width; narrowing: the input word shifted
+        out through a multiplexer; both through the greatest common width where neither width
+        divides the other; then a registered output slice."""
         inw, outw = self.get_nodeattr("inWidth"), self.get_nodeattr("outWidth")
+        steps = [(inw, outw)]
         if inw % outw and outw % inw:
             mid = math.gcd(inw, outw)
-            return 2 * mid + inw + outw + 20
-        return max(inw, outw) + outw + 10
+            steps = [(inw, mid), (mid, outw)]
+        up = sum(o for i, o in steps if o > i)
+        down = sum(i for i, o in steps if i > o)
+        out = sum(o for _, o in steps)
+        return {"widening_bits": up, "narrowing_bits": down, "output_slice": out, "constant": 1}

@@ -6,7 +6,7 @@ import numpy as np
 from qonnx.core.datatype import DataType
 
 from finnflow.datatypes import as_int
-from finnflow.hw.base import HWCustomOp, lutram_count
+from finnflow.hw.base import HWCustomOp, bram18_count
 
 
 class Thresholding(HWCustomOp):
@@ -58,8 +58,47 @@ class Thresholding(HWCustomOp):
     def get_exp_cycles(self) -> int:
         return self.get_nodeattr("NumChannels") // self.get_nodeattr("PE") * self.num_vectors()
 
-    def lut_estimation(self) -> int:
+    def threshold_bits(self) -> int:
+        """Width of a stored threshold: the input's range or the thresholds', signed."""
+        tdt = DataType[self.get_nodeattr("weightDataType")]
+        return max(self.get_input_datatype().bitwidth(), tdt.bitwidth()) + 1
+
+    def resource_features(self, resource):
+        """Comparators, the threshold memory (LUT ROM unless in block RAM), registers."""
         pe, steps = self.get_nodeattr("PE"), self.get_nodeattr("numSteps")
-        tbits = DataType[self.get_nodeattr("weightDataType")].bitwidth()
+        ibits, tbits = self.get_input_datatype().bitwidth(), self.threshold_bits()
+        obits = self.get_output_datatype().bitwidth()
         depth = self.get_nodeattr("NumChannels") // pe
-        return int(math.ceil(pe * steps * tbits + lutram_count(pe * steps * tbits, depth) + 30))
+        bram = self.get_nodeattr("ram_style") == "block"
+        if resource == "ff":
+            return {
+                "input_register": pe * ibits,
+                "threshold_register": 0 if bram else pe * steps * tbits,
+                "output_slice": pe * obits,
+                "constant": 1,
+            }
+        comparators = pe * steps * tbits
+        return {
+            # one channel fold: the thresholds are constants and the comparators shrink
+            "constant_comparator_bits": comparators if depth == 1 else 0,
+            "comparator_bits": comparators if depth > 1 else 0,
+            "threshold_counts": pe * steps,
+            "threshold_rom": 0 if bram else comparators * math.ceil(depth / 64),
+            "output_slice": pe * obits,
+            "constant": 1,
+        }
+
+    def bram_estimation(self) -> int:
+        depth = self.get_nodeattr("NumChannels") // self.get_nodeattr("PE")
+        if self.get_nodeattr("ram_style") != "block" or depth == 1:
+            return 0
+        tbits = (
+            max(
+                self.get_input_datatype().bitwidth(),
+                DataType[self.get_nodeattr("weightDataType")].bitwidth(),
+            )
+            + 1
+        )
+        pe = self.get_nodeattr("PE")
+        width = pe * self.get_nodeattr("numSteps") * tbits
+        return bram18_count(width, self.get_nodeattr("NumChannels") // pe)

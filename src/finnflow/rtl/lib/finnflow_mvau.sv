@@ -34,10 +34,7 @@ module finnflow_mvau #(
     parameter ACT_VAL     = 0,
     parameter WEIGHT_FILE = "",
     parameter THRESH_FILE = "",
-    // used only in ram_style attributes, which Verilator does not read
-    /* verilator lint_off UNUSEDPARAM */
-    parameter RAM_STYLE   = "distributed"
-    /* verilator lint_on UNUSEDPARAM */
+    parameter RAM_STYLE   = "distributed"  // weights and thresholds: "distributed" or "block"
 ) (
     input  wire                  ap_clk,
     input  wire                  ap_rst_n,
@@ -97,14 +94,26 @@ module finnflow_mvau #(
   localparam [WAB-1:0] WA_LAST = WAB'(WDEPTH - 1);
 
   // ---------------------------------------------------------------- memories
-  (* ram_style = RAM_STYLE *) reg [WW-1:0] wmem[0:WDEPTH-1];
+  // The weights and thresholds are ROMs, which Vivado places by rom_style. Yosys has no LUT-RAM
+  // cell for a ROM (its LUT RAMs need a write port): there a distributed ROM is built as logic,
+  // in LUTs, as Vivado builds it. Only attributes read ROM_STYLE, and Verilator reads none.
+`ifdef YOSYS
+  localparam ROM_STYLE = (RAM_STYLE == "distributed") ? "logic" : RAM_STYLE;
+`else
+  /* verilator lint_off UNUSEDPARAM */
+  localparam ROM_STYLE = RAM_STYLE;
+  /* verilator lint_on UNUSEDPARAM */
+`endif
+  (* rom_style = ROM_STYLE *) reg [WW-1:0] wmem[0:WDEPTH-1];
   generate
     if (WEIGHT_FILE != "") begin : g_winit
       initial $readmemh(WEIGHT_FILE, wmem);
     end
   endgenerate
 
-  reg [XW-1:0] ibuf[0:SF-1];  // input vector buffer, reused for nf > 0
+  // input vector buffer, reused for nf > 0: LUT RAM at any SF (left to itself, a synthesis tool
+  // may put a long one into block RAM)
+  (* ram_style = "distributed" *) reg [XW-1:0] ibuf[0:SF-1];
 
   // ---------------------------------------------------------------- control
   wire en;  // pipeline advance: the output slice can accept
@@ -217,7 +226,7 @@ module finnflow_mvau #(
   generate
     if (N_THRES > 0) begin : g_thr
       localparam TW = PE * N_THRES * ABITS;
-      (* ram_style = RAM_STYLE *) reg [TW-1:0] tmem[0:NF-1];
+      (* rom_style = ROM_STYLE *) reg [TW-1:0] tmem[0:NF-1];
       if (THRESH_FILE != "") begin : g_tinit
         initial $readmemh(THRESH_FILE, tmem);
       end

@@ -16,10 +16,7 @@ module finnflow_thresholding #(
     parameter OBITS       = 1,
     parameter ACT_VAL     = 0,
     parameter THRESH_FILE = "",
-    // used only in a ram_style attribute, which Verilator does not read
-    /* verilator lint_off UNUSEDPARAM */
-    parameter RAM_STYLE   = "distributed",
-    /* verilator lint_on UNUSEDPARAM */
+    parameter RAM_STYLE   = "distributed",  // thresholds: "distributed", "block" or "auto"
     parameter TBITS       = IBITS,
     parameter TSIGNED     = ISIGNED
 ) (
@@ -45,7 +42,17 @@ module finnflow_thresholding #(
   localparam TW = PE * N_THRES * TBITS;
   localparam [CFB-1:0] CF_LAST = CFB'(CF - 1);
 
-  (* ram_style = RAM_STYLE *) reg [TW-1:0] tmem[0:CF-1];
+  // The thresholds are a ROM, which Vivado places by rom_style. Yosys has no LUT-RAM cell for a
+  // ROM (its LUT RAMs need a write port): there a distributed ROM is built as logic, in LUTs,
+  // as Vivado builds it. Only an attribute reads ROM_STYLE, and Verilator reads none.
+`ifdef YOSYS
+  localparam ROM_STYLE = (RAM_STYLE == "distributed") ? "logic" : RAM_STYLE;
+`else
+  /* verilator lint_off UNUSEDPARAM */
+  localparam ROM_STYLE = RAM_STYLE;
+  /* verilator lint_on UNUSEDPARAM */
+`endif
+  (* rom_style = ROM_STYLE *) reg [TW-1:0] tmem[0:CF-1];
   generate
     if (THRESH_FILE != "") begin : g_tinit
       initial $readmemh(THRESH_FILE, tmem);
