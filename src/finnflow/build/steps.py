@@ -176,8 +176,9 @@ def step_fold(b: Build) -> dict:
         model = model.transform(ApplyFolding(cfg.folding))
         check_stream_widths(model)
     b.folded = model
-    b.folding_config = folding_config(model)
-    return {"folding": b.folding_config}
+    config = folding_config(model)
+    b.folding_config = config
+    return {"folding": config}
 
 
 def step_estimate(b: Build) -> dict:
@@ -342,8 +343,9 @@ def step_rtlsim(b: Build) -> dict:
     wanted, why = rtlsim_wanted(b, est_cycles)
     if not wanted:
         log(f"rtlsim {why}")
-        b.rtlsim = {"skipped": why}
-        return {"rtlsim": {"skipped": why}}
+        skipped = {"skipped": why}
+        b.rtlsim = skipped
+        return {"rtlsim": skipped}
     pre, df = b.preprocess, b.folded
     x, _, source = verification_inputs(b, cfg.rtlsim_frames)
     x_int = execute(pre, x)[pre.graph.output[0].name]
@@ -367,8 +369,9 @@ def step_synth(b: Build) -> dict:
     LUT, FF, BRAM and DSP counts against the estimate and the board."""
     cfg = b.cfg
     if not cfg.synth:
-        b.synth = {"skipped": "synth: false in the config"}
-        return {"synth": b.synth}
+        skipped = {"skipped": "synth: false in the config"}
+        b.synth = skipped
+        return {"synth": skipped}
     board = get_board(cfg.board)
     family = family_for(board)
     log(f"synth: Yosys synth_xilinx -family {family} on {b.rtl.path(b)}")
