@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             steps = dict(start_step=args.start_step, stop_step=args.stop_step)
         summary = run_build(cfg, args.out, **steps)
     except FinnflowError as e:
-        print(f"finnflow: error: {e}", file=sys.stderr)
+        # one line: the first names the problem and the fix; details (a tool's log) are in files
+        print(f"finnflow: error: {str(e).strip().splitlines()[0]}", file=sys.stderr)
         return 2
     if summary.get("test_accuracy") is not None:
         print(f"test accuracy: {summary['test_accuracy']:.4f}")

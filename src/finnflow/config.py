@@ -68,6 +68,12 @@ NUMBERS = {
 TRAIN_NUMBERS = {"epochs": int, "batch_size": int, "lr": float, "seed": int, "threads": int}
 STRINGS = ("name", "network", "precision", "board")
 OPTIONAL_STRINGS = ("dataset", "data_dir", "checkpoint", "model", "verify_inputs")
+FILES = {
+    "checkpoint": "checkpoint",
+    "model": "model file",
+    "verify_inputs": "inputs file",
+    "folding": "folding file",
+}
 
 
 def _number(value, kind, name: str):
@@ -142,6 +148,11 @@ def validate(cfg: BuildConfig) -> BuildConfig:
     _check(cfg.train.batch_size >= 2, "train.batch_size must be at least 2")
     _check(cfg.train.lr > 0, "train.lr must be positive")
     _check(cfg.train.threads >= 0, "train.threads must be 0 (torch's default) or more")
+    for name, what in FILES.items():
+        value = getattr(cfg, name)
+        if isinstance(value, str) and not Path(value).is_file():
+            where = "is a folder" if Path(value).is_dir() else "does not exist"
+            raise ConfigError(f"{name}: the {what} {value} {where}")
     return cfg
 
 
@@ -166,15 +177,25 @@ def from_dict(data: dict, name: str = "build") -> BuildConfig:
 
 def load_config(path: str | Path) -> BuildConfig:
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder: give a YAML build config file (see build_configs/)")
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        text = path.read_text()
+        data = yaml.safe_load(text)
+    except OSError as e:
+        raise ConfigError(f"cannot read the config file {path}: {e.strerror}") from None
     except UnicodeDecodeError:
         hint = " (to build a QONNX model, use --model FILE.onnx)" if path.suffix == ".onnx" else ""
         raise ConfigError(f"{path} is not a YAML build config: it is not text{hint}") from None
     except yaml.YAMLError as e:
-        raise ConfigError(f"{path} is not valid YAML: {e}") from e
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(e, "problem", None) or "syntax error"
+        raise ConfigError(f"{path} is not valid YAML{where}: {problem}") from None
+    if data is None:
+        raise ConfigError(f"the config file {path} is empty: give at least `network` and `dataset`")
     cfg = from_dict(data, name=path.stem)
     base = path.parent
     for attr in ("checkpoint", "model", "verify_inputs", "data_dir"):

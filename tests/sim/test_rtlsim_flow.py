@@ -122,3 +122,21 @@ def test_rtlsim_matches_python_and_estimate(
     assert design.in_port_width % 8 == 0 and design.out_port_width % 8 == 0
     rc, text = lint_top(design.directory, verilator_tool)
     assert rc == 0 and "%Warning" not in text, text
+
+
+@pytest.mark.parametrize(
+    "seed, bubble, backpressure", [(1, 0.3, 0.5), (2, 0.8, 0.0), (3, 0.0, 0.9)]
+)
+def test_stitched_design_under_stalls(small_build, seed, bubble, backpressure):
+    """Random gaps in the input's tvalid and the output's tready: every frame comes out once,
+    in order, equal to the free-running run, and the run only takes longer."""
+    out, dataflow, x_int = small_build("w2a2", 8)
+    model = stitch(dataflow.transform(ApplyFolding(FOLDINGS["mixed"])))
+    expected = execute(model, x_int)[model.graph.output[0].name].reshape(FRAMES, -1)
+    _, free = simulate_stitched(model, x_int, out / "rtl-stalls")
+    _, stalled = simulate_stitched(
+        model, x_int, out / "rtl-stalls", bubble=bubble, backpressure=backpressure, seed=seed
+    )
+    assert np.array_equal(free.outputs, expected.astype(np.int64))
+    assert np.array_equal(stalled.outputs, free.outputs)
+    assert stalled.total_cycles > free.total_cycles

@@ -124,13 +124,15 @@ def _resources(r: SynthResult) -> dict:
 
 
 def _result(cells: dict) -> SynthResult:
-    return SynthResult.from_cells(cells, family="xcup", top="t", seconds=1.0, yosys="Yosys 0.23")
+    return SynthResult.from_cells(
+        cells, family="xcup", top="t", depth=3, seconds=1.0, yosys="Yosys 0.23"
+    )
 
 
 def test_parse_stat_text():
     r = _result(parse_stat(STAT_TEXT))
     assert r.cells["LUT6"] == 68 and r.cells["MUXF9"] == 5 and len(r.cells) == 19
-    assert r.lut_logic == 89 + 28 + 109 + 34 + 22 + 27 + 68  # INV is a LUT1
+    assert r.lut_logic == 28 + 109 + 34 + 22 + 27 + 68 and r.inverters == 89  # INV apart
     assert r.lut_memory == 4 * 8  # RAM32M16: a whole SLICEM, 8 LUTs
     assert r.lut == r.lut_logic + r.lut_memory
     assert (r.ff, r.carry, r.bram18, r.uram, r.dsp) == (223, 36, 2 + 2 * 1, 0, 2)
@@ -138,7 +140,7 @@ def test_parse_stat_text():
 
 def test_parse_stat_json():
     r = _result(parse_stat(STAT_JSON))
-    assert r.lut_logic == 23 + 14 + 1 + 3 + 4 + 7 and r.lut_memory == 2 * 8
+    assert r.lut_logic == 14 + 1 + 3 + 4 + 7 and r.inverters == 23 and r.lut_memory == 2 * 8
     assert (r.ff, r.carry, r.bram18, r.dsp) == (28, 6, 0, 0)
     assert json.loads(json.dumps(r.to_dict())) == r.to_dict()
 

@@ -6,7 +6,10 @@ Artifacts are typed attributes of :class:`BuildFolder` (``folder.streamlined`` i
 ModelWrapper read from ``streamlined.onnx`` on first use; assigning it writes the file), so a
 step names what it reads and writes as attributes, not as string keys into a shared dict."""
 
+import contextlib
+import fcntl
 import json
+import os
 from pathlib import Path
 
 from qonnx.core.modelwrapper import ModelWrapper
@@ -17,6 +20,7 @@ from finnflow.export import load_model
 from finnflow.files import atomic_path, write_atomic
 
 STATE_FILE = "build_state.json"
+LOCK_FILE = ".finnflow.lock"
 
 
 class Artifact:
@@ -112,6 +116,34 @@ class BuildFolder:
                 "with --out"
             ) from e
         self.models: dict[str, ModelWrapper | None] = {}
+        self.made_by: str | None = None  # another flow version whose steps are not reused
+
+    @contextlib.contextmanager
+    def locked(self):
+        """Hold the folder for one build: a second build of the same folder meanwhile fails at
+        once instead of overwriting files the first is writing. The lock is the kernel's
+        (``flock``), so it ends with the process that held it, however that process ends."""
+        path = self.out / LOCK_FILE
+        with open(path, "a+") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.seek(0)
+                holder = f.read().strip() or "another process"
+                raise ConfigError(
+                    f"the build folder {self.out} is in use by another build ({holder}); wait "
+                    "for it to finish or build into another folder with --out"
+                ) from None
+            f.seek(0)
+            f.truncate()
+            f.write(f"pid {os.getpid()}")
+            f.flush()
+            try:
+                yield self
+            finally:
+                f.seek(0)
+                f.truncate()
+                fcntl.flock(f, fcntl.LOCK_UN)
 
     def load_state(self) -> dict:
         """Completed steps recorded by an earlier run of this flow version (else none)."""
@@ -121,6 +153,7 @@ class BuildFolder:
         except (OSError, ValueError):
             return {}
         if state.get("flow") != flow_version():
+            self.made_by = str(state.get("flow"))
             return {}
         return state.get("steps", {})
 

@@ -80,8 +80,14 @@ def run_build(
     stop_step: str | None = None,
 ) -> dict:
     """Run (or resume) the build of ``cfg`` in ``out`` (default ``build/<name>``) and return
-    (and write) ``summary.json``."""
+    (and write) ``summary.json``. The folder is locked for the run: a second build of the same
+    folder meanwhile raises :class:`ConfigError`."""
     b = Build(cfg, Path(out or Path("build") / cfg.name))
+    with b.locked():
+        return _run(b, cfg, start_step, stop_step)
+
+
+def _run(b: Build, cfg: BuildConfig, start_step: str | None, stop_step: str | None) -> dict:
     steps = active_steps(cfg)
     names = [s.name for s in steps]
     start = _index(names, start_step, "--start-step")
@@ -91,6 +97,14 @@ def run_build(
     done = 0
     while done < len(steps) and _complete(b, steps[done], keys[done], state):
         done += 1
+    if b.made_by is not None:
+        if start is not None:
+            raise ConfigError(
+                f"the build folder {b.out} was made by {b.made_by}, not {flow_version()}: its "
+                "steps cannot be reused by another version; run the whole build (without "
+                "--start-step) or use another --out"
+            )
+        log(f"{b.out} was made by {b.made_by}: running every step again")
     if start is not None:
         if start > done:
             raise ConfigError(

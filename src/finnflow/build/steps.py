@@ -17,7 +17,7 @@ from finnflow.build.folder import Artifact, BuildFolder
 from finnflow.config import BuildConfig
 from finnflow.errors import ConfigError, ToolNotFoundError
 from finnflow.execute import execute, execute_float64
-from finnflow.export import export_qonnx, load_model
+from finnflow.export import check_quantized, export_qonnx, load_model
 from finnflow.files import atomic_path
 from finnflow.folding import ApplyFolding, SetFolding, folding_config, target_cycles
 from finnflow.hw.base import hw_nodes
@@ -114,14 +114,7 @@ def step_train(b: Build) -> dict:
     entries = {}
     if cfg.checkpoint:
         log(f"loading checkpoint {cfg.checkpoint}")
-        try:
-            load_checkpoint(net, Path(cfg.checkpoint))
-        except Exception as e:
-            raise ConfigError(
-                f"cannot load checkpoint {cfg.checkpoint} into {cfg.network} {precision}: {e}; "
-                "it must be a finnflow checkpoint of the same network, precision, width and "
-                "dataset"
-            ) from e
+        load_checkpoint(net, Path(cfg.checkpoint))
         save_checkpoint(net, b.checkpoint.path(b), meta)
         acc = accuracy(net, b.data.x_test, b.data.y_test)
     else:
@@ -139,7 +132,9 @@ def step_export(b: Build) -> dict:
     """Brevitas -> QONNX (or the user's QONNX model) into ``qonnx.onnx``."""
     if b.cfg.model is not None:
         log(f"loading QONNX model {b.cfg.model}")
-        b.qonnx = load_model(Path(b.cfg.model))
+        model = load_model(Path(b.cfg.model))
+        check_quantized(model, Path(b.cfg.model))
+        b.qonnx = model
     else:
         with tempfile.TemporaryDirectory(dir=b.out) as tmp:
             b.qonnx = export_qonnx(b.torch_model, b.data.in_features, Path(tmp) / "qonnx.onnx")
@@ -192,8 +187,52 @@ def step_estimate(b: Build) -> dict:
         f"{est['bram18']} BRAM18, {est['dsp']} DSP"
     )
     if not est["fits_board"]:
-        log(f"warning: the design exceeds the {cfg.board}'s resources: {est['utilization']}")
+        board = get_board(cfg.board)
+        over = ", ".join(
+            f"{est[r]} {r.upper()} ({u:.0%} of {getattr(board, r)})"
+            for r, u in est["utilization"].items()
+            if u > 1
+        )
+        fix = "the folding" if cfg.folding else f"target_fps (now {cfg.target_fps:g})"
+        raise ConfigError(
+            f"the design does not fit the {board.name}: it needs {over}; lower {fix} or "
+            "choose a larger board"
+        )
     return {"estimate": est}
+
+
+def _load_inputs(path: Path, in_shape: list[int]) -> np.ndarray:
+    """The user's .npy inputs as float32, batch first in the model's input shape: numbers only
+    (a pickled object array is refused unread), finite, and of a matching size."""
+    if not path.is_file():
+        raise ConfigError(f"verify_inputs file {path} does not exist")
+    with open(path, "rb") as f:
+        if f.read(6) != b"\x93NUMPY":
+            raise ConfigError(f"verify_inputs {path} is not a .npy file: save inputs with np.save")
+    try:
+        x = np.load(path, allow_pickle=False)
+    except ValueError as e:
+        what = "Python objects" if "allow_pickle" in str(e) else "no .npy array"
+        raise ConfigError(
+            f"verify_inputs {path} holds {what}, not numbers: save a numeric array with np.save"
+        ) from None
+    except OSError as e:
+        raise ConfigError(f"cannot read verify_inputs {path}: {e}") from None
+    if not isinstance(x, np.ndarray) or x.dtype.kind not in "biuf":
+        raise ConfigError(f"verify_inputs {path} holds {x.dtype} values, not numbers")
+    per_frame = int(np.prod(in_shape[1:]))
+    if x.size == 0 or x.size % per_frame:
+        raise ConfigError(
+            f"verify_inputs {path} has shape {list(x.shape)}, which is no whole number of the "
+            f"model's inputs {list(in_shape)} ({per_frame} values each, batch first)"
+        )
+    if not np.all(np.isfinite(x)):
+        bad = np.argwhere(~np.isfinite(x))[0].tolist()
+        raise ConfigError(
+            f"verify_inputs {path} holds NaN or infinite values (the first at index {bad}): "
+            "give finite inputs"
+        )
+    return x.astype(np.float32).reshape(-1, *in_shape[1:])
 
 
 def verification_inputs(
@@ -205,15 +244,7 @@ def verification_inputs(
     in_shape = b.qonnx.get_tensor_shape(b.qonnx.graph.input[0].name)
     if cfg.verify_inputs:
         path = Path(cfg.verify_inputs)
-        if not path.is_file():
-            raise ConfigError(f"verify_inputs file {path} does not exist")
-        try:
-            x = np.load(path, allow_pickle=False).astype(np.float32).reshape(-1, *in_shape[1:])
-        except (OSError, ValueError) as e:
-            raise ConfigError(
-                f"verify_inputs {path} must be a .npy array of inputs shaped like the model's "
-                f"input {in_shape} (batch first): {e}"
-            ) from e
+        x = _load_inputs(path, in_shape)
         return x[:n], None, path.name
     if b.data is None:
         raise ConfigError(

@@ -47,6 +47,19 @@ def bram18_count(width: int, depth: int) -> int:
     return math.ceil(width / 1) * math.ceil(depth / 16384)
 
 
+def lutram_luts(width: int, depth: int, dual_port: bool = True) -> tuple[int, int]:
+    """(LUTs, read-multiplexer bits) of a width x depth LUT RAM as Yosys maps it on 7-series:
+    RAM32M (6 bits with a separate write port, 8 single-port) up to 32 words, else banks of
+    RAM64M (3 or 4 bits) per 64 words, whose outputs a multiplexer selects."""
+    if width <= 0 or depth <= 1:
+        return 0, 0
+    if depth <= 32:
+        per, banks = (6 if dual_port else 8), 1
+    else:
+        per, banks = (3 if dual_port else 4), math.ceil(depth / 64)
+    return banks * math.ceil(width / per) * 4, width * (banks - 1)
+
+
 class HWCustomOp(CustomOp):
     """Shared attributes and the shape/stream vocabulary; subclasses define the rest. The
     stitching nodes (FIFO, width converter) carry FINN's ``dataType`` and shape attributes

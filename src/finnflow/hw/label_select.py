@@ -1,5 +1,7 @@
 """LabelSelect: indices of the K largest of ``Labels`` values, PE values per cycle."""
 
+import math
+
 import numpy as np
 
 from finnflow.datatypes import as_int
@@ -47,4 +49,10 @@ class LabelSelect(HWCustomOp):
         obits = self.get_output_datatype().bitwidth()
         if resource == "ff":
             return {"best": ibits + obits, "output_slice": obits, "constant": 1}
-        return {"comparator_bits": pe * ibits, "index_bits": pe * obits, "constant": 1}
+        labels = self.get_nodeattr("Labels")
+        return {
+            "comparator_bits": pe * ibits,
+            "index_bits": pe * obits,
+            "label_counter": max(1, math.ceil(math.log2(labels))),
+            "constant": 1,
+        }

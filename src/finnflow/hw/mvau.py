@@ -6,7 +6,7 @@ import numpy as np
 from qonnx.core.datatype import DataType
 
 from finnflow.datatypes import as_int
-from finnflow.hw.base import HWCustomOp, bram18_count
+from finnflow.hw.base import HWCustomOp, bram18_count, lutram_luts
 from finnflow.streams import signed_bits
 
 
@@ -141,52 +141,60 @@ class MVAU(HWCustomOp):
             "PE"
         ) * self.num_thresholds() * self.accumulator_bits(), self.folds()[0]
 
+    def bit_planes(self) -> tuple[int, int]:
+        """(popcounts, signed terms) per output lane of the RTL's dot product (``finnflow_dotp``):
+        XNOR one plane; bipolar weights one per input bit plus one of the weight bits (twice
+        weighted for unsigned inputs); otherwise one per (input bit, weight bit)."""
+        ibits = self.get_input_datatype().bitwidth()
+        if self.get_nodeattr("binaryXnorMode"):
+            return 1, 1
+        if self.weights_are_bipolar():
+            return ibits + 1, ibits + 1 + (0 if self.get_input_datatype().signed() else 1)
+        planes = ibits * self.get_weight_datatype().bitwidth()
+        return planes, planes
+
     def resource_features(self, resource):
-        """Per-lane products by kind, the adder chain along SIMD, accumulators, comparators,
-        memories mapped to LUTs (weights and thresholds unless in block RAM; the input buffer),
-        registers and control, as the RTL (``finnflow_mvau``) builds them."""
+        """The RTL's (``finnflow_mvau``) parts: popcount inputs of the bit planes, the adders
+        combining the planes' counts, accumulators, comparators, memories mapped to LUTs
+        (weights and thresholds unless in block RAM; the input buffer), the input multiplexer,
+        registers (the trees' pipeline among them) and control."""
         pe, simd = self.get_nodeattr("PE"), self.get_nodeattr("SIMD")
         ibits, wbits = self.get_input_datatype().bitwidth(), self.get_weight_datatype().bitwidth()
         abits, steps = self.accumulator_bits(), self.num_thresholds()
         obits = self.get_output_datatype().bitwidth()
         nf, sf = self.folds()
-        lanes = pe * simd
+        planes, terms = self.bit_planes()
         ww, depth = self.weight_memory()
         tw, _ = self.threshold_memory()
         bram = self.uses_bram()
         ctrl = sum(max(1, math.ceil(math.log2(n))) for n in (nf, sf, nf * sf))
+        input_bits = simd * ibits
         if resource == "ff":
             return {
+                "popcount_registers": pe * planes * popcount_register_bits(simd),
                 "weight_register": 0 if bram else ww,
-                "input_registers": 2 * simd * ibits,
+                "input_register": input_bits,
                 "accumulators": 2 * pe * abits,
                 "threshold_register": 0 if bram else tw,
                 "output_slice": pe * obits,
                 "control": ctrl,
                 "constant": 1,
             }
-        adders = pe * (simd - 1) * abits
-        if self.get_nodeattr("binaryXnorMode"):
-            products = {"xnor_lanes": lanes, "xnor_adder_bits": adders}
-        elif self.weights_are_bipolar():
-            products = {"bipolar_lane_bits": lanes * ibits, "bipolar_adder_bits": adders}
-        else:
-            products = {
-                "product_bits": lanes * ibits * wbits,
-                "int_lanes": lanes * (ibits + wbits),
-                "input_bits_squared": lanes * ibits * ibits,
-                "int_adder_bits": adders,
-            }
-        if depth <= 2:  # (nearly) constant weights: Yosys folds them into the products
-            products = {f"fixed_{k}" if "adder" not in k else k: v for k, v in products.items()}
+        count_bits = max(1, math.ceil(math.log2(simd + 1)))
+        popcount = {"popcount_bits": pe * planes * simd}
+        if depth <= 2:  # (nearly) constant weights: Yosys folds them into the planes
+            popcount = {"fixed_popcount_bits": pe * planes * simd}
         return {
-            **products,
+            **popcount,
+            "term_adder_bits": pe * (terms - 1) * (count_bits + ibits + wbits),
             "accumulator_bits": pe * abits,
             "comparator_bits": pe * steps * abits,
             "threshold_counts": pe * steps,
+            "count_bits": pe * steps * obits,
             "weight_rom": 0 if bram else ww * math.ceil(depth / 64),
             "threshold_rom": 0 if bram else tw * math.ceil(nf / 64),
-            "input_buffer": simd * ibits * math.ceil(sf / 64),
+            "input_buffer": lutram_luts(input_bits, sf, dual_port=False)[0],
+            "input_mux": input_bits if nf > 1 else 0,
             "output_slice": pe * obits,
             "control": ctrl,
             "constant": 1,
@@ -200,3 +208,20 @@ class MVAU(HWCustomOp):
         return sum(
             bram18_count(w, d) for w, d in (self.weight_memory(), self.threshold_memory()) if d > 1
         )
+
+
+POPCOUNT_PIPE = 3  # finnflow_popcount's PIPE as finnflow_dotp sets it
+
+
+def popcount_register_bits(n: int) -> int:
+    """Register bits of the RTL's popcount tree over ``n`` bits (``finnflow_popcount``): full
+    adders over 3 * 2**D leaves, level l registered at the root and where (l+1) % PIPE == 0;
+    subtrees over constant-0 padding vanish in synthesis."""
+    top = 0
+    while (3 << top) < n:
+        top += 1
+    return sum(
+        math.ceil(n / (3 << level)) * (level + 2)
+        for level in range(top + 1)
+        if level == top or (level + 1) % POPCOUNT_PIPE == 0
+    )

@@ -7,7 +7,7 @@ import math
 from qonnx.core.datatype import DataType
 
 from finnflow.errors import FoldingError
-from finnflow.hw.base import HWCustomOp, bram18_count
+from finnflow.hw.base import HWCustomOp, bram18_count, lutram_luts
 
 FIFO_BRAM_DEPTH = 256  # ram_style "auto": deeper FIFOs go to block RAM
 
@@ -76,8 +76,14 @@ class StreamingFIFO(_PassThrough):
         pointers = 3 * max(1, math.ceil(math.log2(depth + 1)))
         if resource == "ff":
             return {"output_register": width, "pointers": pointers, "constant": 1}
-        memory = 0 if self.uses_bram() else width * math.ceil(depth / 64)
-        return {"memory": memory, "output_mux": width, "pointers": pointers, "constant": 1}
+        memory, mux = (0, 0) if self.uses_bram() else lutram_luts(width, depth)
+        return {
+            "memory": memory,
+            "memory_mux": mux,
+            "output_mux": width,
+            "pointers": pointers,
+            "constant": 1,
+        }
 
     def bram_estimation(self) -> int:
         if not self.uses_bram():
@@ -137,6 +143,15 @@ class StreamingDataWidthConverter(_PassThrough):
             mid = math.gcd(inw, outw)
             steps = [(inw, mid), (mid, outw)]
         up = sum(o for i, o in steps if o > i)
-        down = sum(i for i, o in steps if i > o)
+        down = [(i, i // o) for i, o in steps if i > o]
+        # a shift by a ratio that is no power of two: Yosys builds a multiplexer per piece
+        even = sum(i for i, k in down if k & (k - 1) == 0)
+        odd = sum(i for i, k in down if k & (k - 1))
         out = sum(o for _, o in steps)
-        return {"widening_bits": up, "narrowing_bits": down, "output_slice": out, "constant": 1}
+        return {
+            "widening_bits": up,
+            "narrowing_bits": even,
+            "narrowing_bits_odd_ratio": odd,
+            "output_slice": out,
+            "constant": 1,
+        }

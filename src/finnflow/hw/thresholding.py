@@ -83,6 +83,7 @@ class Thresholding(HWCustomOp):
             "constant_comparator_bits": comparators if depth == 1 else 0,
             "comparator_bits": comparators if depth > 1 else 0,
             "threshold_counts": pe * steps,
+            "count_bits": pe * steps * obits,
             "threshold_rom": 0 if bram else comparators * math.ceil(depth / 64),
             "output_slice": pe * obits,
             "constant": 1,

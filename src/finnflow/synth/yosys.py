@@ -37,15 +37,16 @@ from finnflow.transforms.partition import subgraph
 
 YOSYS_PINNED = "0.23"
 FAMILIES = ("xc7", "xcu", "xcup")
-_CACHE_FORMAT = "finnflow-synth-1"  # bump when the script or the cached fields change
+_CACHE_FORMAT = "finnflow-synth-2"  # bump when the script or the cached fields change
 _LOG_TAIL_LINES = 25
 
 # Primitive -> LUTs it occupies, for every LUT, LUT-ROM, LUT-RAM and shift-register primitive
-# of Yosys' Xilinx cell library (techlibs/xilinx/cells_sim.v). INV is a LUT1 in Vivado.
+# of Yosys' Xilinx cell library (techlibs/xilinx/cells_sim.v). INV is not among them: Yosys
+# leaves one INV per inverted cell input (a register's reset, a LUT RAM's write enable), where
+# Vivado absorbs the inversion into the driving LUT or shares one; INVs are counted apart.
 _LUT_LOGIC = {
     **{f"LUT{k}": 1 for k in range(1, 7)},
     "LUT6_2": 1,
-    "INV": 1,
     "ROM16X1": 1,
     "ROM32X1": 1,
     "ROM64X1": 1,
@@ -84,6 +85,11 @@ _FF = {
     "LDCPE",
 }
 _CARRY = {"CARRY4", "CARRY8"}
+# Cells that end a combinational path: registers, block and ultra RAM, DSPs, shift registers,
+# clock and I/O buffers. Deleted after counting, they leave the register-to-register logic (LUTs,
+# LUT RAM reads, carry chains, wide muxes), whose longest path ``ltp`` measures in primitives: a
+# bound on the LUT levels, as a carry chain counts once per CARRY4.
+_PATH_ENDS = ("t:FD*", "t:LD*", "t:RAMB*", "t:URAM*", "t:DSP*", "t:SRL*", "t:*BUF*")
 _BRAM18 = {"RAMB18E1": 1, "RAMB18E2": 1, "RAMB36E1": 2, "RAMB36E2": 2}
 _URAM = {"URAM288", "URAM288_BASE"}
 _DSP = {"DSP48E1", "DSP48E2"}
@@ -107,11 +113,13 @@ class SynthResult:
     lut: int  # logic + memory: Vivado's "CLB LUTs"
     lut_logic: int
     lut_memory: int  # LUT RAMs and shift registers, in LUTs
+    inverters: int  # INV cells, not counted as LUTs (see _LUT_LOGIC)
     ff: int
     carry: int
     bram18: int  # RAMB18 + 2 x RAMB36
     uram: int
     dsp: int
+    depth: int  # logic depth: primitives on the longest register-to-register path
     seconds: float  # Yosys wall time of the run that produced the counts
     yosys: str
     cached: bool = False
@@ -126,6 +134,7 @@ class SynthResult:
             lut=lut_logic + lut_memory,
             lut_logic=lut_logic,
             lut_memory=lut_memory,
+            inverters=cells.get("INV", 0),
             ff=sum(n for t, n in cells.items() if t in _FF),
             carry=sum(n for t, n in cells.items() if t in _CARRY),
             bram18=sum(_BRAM18.get(t, 0) * n for t, n in cells.items()),
@@ -176,6 +185,14 @@ def parse_stat(text: str) -> dict[str, int]:
             break
         cells[m[1]] = int(m[2])
     return cells
+
+
+def parse_ltp(text: str) -> int:
+    """The length of the longest path from Yosys ``ltp`` output (0 for a design without logic)."""
+    m = re.search(r"Longest topological path in \S+ \(length=(-?\d+)\)", text)
+    if not m:
+        raise SynthesisError("no longest path in the Yosys ltp output: was `ltp` run?")
+    return max(0, int(m[1]))
 
 
 def default_cache_dir() -> Path:
@@ -295,6 +312,7 @@ def _load_entry(entry: Path) -> SynthResult | None:
             {str(t): int(n) for t, n in data["cells"].items()},
             family=data["family"],
             top=data["top"],
+            depth=int(data["depth"]),
             seconds=float(data["seconds"]),
             yosys=data["yosys"],
             cached=True,
@@ -315,10 +333,17 @@ def _run(
     work = rtl_dir.parent / "synth"
     work.mkdir(parents=True, exist_ok=True)
     stem = re.sub(r"[^\w.-]", "_", rtl_dir.name) + f"-{family}" + ("" if nodsp else "-dsp")
-    ys, log, stat = (work / f"{stem}{ext}" for ext in (".ys", ".log", ".stat.json"))
+    ys, log, stat, ltp = (
+        work / f"{stem}{ext}" for ext in (".ys", ".log", ".stat.json", ".ltp.txt")
+    )
     stat.unlink(missing_ok=True)
-    # the stat path is relative to the working directory: Yosys takes no quoted file names
-    ys.write_text(f"{script}tee -q -o {os.path.relpath(stat, rtl_dir)} stat -json\n")
+    ltp.unlink(missing_ok=True)
+    # the paths are relative to the working directory: Yosys takes no quoted file names
+    ys.write_text(
+        f"{script}tee -q -o {os.path.relpath(stat, rtl_dir)} stat -json\n"
+        f"delete {' '.join(_PATH_ENDS)}\n"
+        f"tee -q -o {os.path.relpath(ltp, rtl_dir)} ltp\n"
+    )
     start = time.perf_counter()
     proc = subprocess.run(
         [exe, "-q", "-l", str(log), "-s", str(ys)],
@@ -327,20 +352,21 @@ def _run(
         text=True,
     )
     seconds = round(time.perf_counter() - start, 3)
-    if proc.returncode != 0 or not stat.is_file():
+    if proc.returncode != 0 or not stat.is_file() or not ltp.is_file():
         text = log.read_text(errors="replace") if log.is_file() else ""
         lines = (text or proc.stdout + proc.stderr).strip().splitlines()
         errors = [line.strip() for line in lines if "ERROR" in line]
         cause = f": {errors[-1]}" if errors else f" (exit {proc.returncode})"
         tail = "\n".join(lines[-_LOG_TAIL_LINES:])
         raise SynthesisError(
-            f"Yosys synth_xilinx -family {family} of {design.top} in {rtl_dir} failed{cause}\n"
-            f"The end of its log {log}:\n{tail}"
+            f"Yosys synth_xilinx -family {family} of {design.top} in {rtl_dir} failed{cause} "
+            f"(log: {log})\nThe end of the log:\n{tail}"
         )
     return SynthResult.from_cells(
         parse_stat(stat.read_text()),
         family=family,
         top=design.top,
+        depth=parse_ltp(ltp.read_text()),
         seconds=seconds,
         yosys=version,
     )

@@ -2,6 +2,8 @@
 
 import copy
 import json
+import pickle
+import struct
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -11,6 +13,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from finnflow.errors import ConfigError
 from finnflow.files import atomic_path, write_atomic
 from finnflow.training.datasets import Dataset
 
@@ -111,8 +114,28 @@ def save_checkpoint(
 
 
 def load_checkpoint(model: nn.Module, path: Path) -> dict:
-    """Load a checkpoint as data only: tensors and plain containers, never pickled objects."""
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    model.load_state_dict(ckpt["state_dict"])
+    """Load a checkpoint as data only: tensors and plain containers, never pickled objects (a
+    file that holds any is refused before anything in it runs)."""
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise ConfigError(
+            f"checkpoint {path} holds Python objects besides tensors, which could run code when "
+            "loaded; finnflow loads tensors only: save the checkpoint with finnflow (a "
+            "state_dict of tensors)"
+        ) from None
+    except (RuntimeError, ValueError, EOFError, OSError, struct.error) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ConfigError(f"checkpoint {path} is not a PyTorch checkpoint ({first})") from None
+    if not isinstance(ckpt, dict) or not isinstance(ckpt.get("state_dict"), dict):
+        raise ConfigError(f"checkpoint {path} is not a finnflow checkpoint: it has no state_dict")
+    try:
+        model.load_state_dict(ckpt["state_dict"])
+    except RuntimeError as e:
+        first = str(e).strip().splitlines()[0]
+        raise ConfigError(
+            f"checkpoint {path} does not fit the configured network ({first}); it must come "
+            "from a build of the same network, precision, width and dataset"
+        ) from None
     model.eval()
     return ckpt.get("meta", {})

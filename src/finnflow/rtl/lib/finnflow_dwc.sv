@@ -37,6 +37,7 @@ module finnflow_dwc #(
       localparam K = OUT_WIDTH / IN_WIDTH;
       localparam KB = $clog2(K);
       localparam [KB-1:0] K_LAST = KB'(K - 1);
+      wire rst = !ap_rst_n;  // one inverter for all: the registers' resets are active high
       reg [KB-1:0] cnt;
       reg [OUT_WIDTH-IN_WIDTH-1:0] sr;  // earlier words of the output word, shifted in at the top
       wire step = en && s_axis_tvalid;
@@ -44,7 +45,7 @@ module finnflow_dwc #(
       assign o_data = {s_axis_tdata, sr};
       assign o_valid = s_axis_tvalid && (cnt == K_LAST);
       always @(posedge ap_clk) begin
-        if (!ap_rst_n) cnt <= {KB{1'b0}};
+        if (rst) cnt <= {KB{1'b0}};
         else if (step) cnt <= (cnt == K_LAST) ? {KB{1'b0}} : cnt + 1'b1;
         if (step) sr <= o_data[OUT_WIDTH-1:IN_WIDTH];
       end
@@ -52,6 +53,7 @@ module finnflow_dwc #(
       localparam K = IN_WIDTH / OUT_WIDTH;
       localparam KB = $clog2(K);
       localparam [KB-1:0] K_LAST = KB'(K - 1);
+      wire rst = !ap_rst_n;  // one inverter for all: the registers' resets are active high
       reg [KB-1:0] cnt;
       reg [IN_WIDTH-1:0] sr;  // current word, shifted right as pieces leave
       reg full;
@@ -61,7 +63,7 @@ module finnflow_dwc #(
       assign o_data = sr[OUT_WIDTH-1:0];
       assign o_valid = full;
       always @(posedge ap_clk) begin
-        if (!ap_rst_n) begin
+        if (rst) begin
           cnt  <= {KB{1'b0}};
           full <= 1'b0;
         end else if (en) begin

@@ -18,6 +18,8 @@ module finnflow_fifo #(
     output wire             m_axis_tvalid,
     input  wire             m_axis_tready
 );
+  wire rst = !ap_rst_n;  // one inverter for all: the registers' resets are active high
+
   // parameter rules: each broken one stops elaboration (finnflow_param_error)
   generate
     if (WIDTH < 1) begin : g_chk_width
@@ -52,7 +54,7 @@ module finnflow_fifo #(
   end
 
   always @(posedge ap_clk) begin
-    if (!ap_rst_n) begin
+    if (rst) begin
       wptr   <= {AB{1'b0}};
       rptr   <= {AB{1'b0}};
       count  <= {CB{1'b0}};

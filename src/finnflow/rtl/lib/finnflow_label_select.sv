@@ -18,6 +18,8 @@ module finnflow_label_select #(
     output wire                m_axis_tvalid,
     input  wire                m_axis_tready
 );
+  wire rst = !ap_rst_n;  // one inverter for all: the registers' resets are active high
+
   // parameter rules: each broken one stops elaboration (finnflow_param_error)
   generate
     if (PE < 1 || NUM_LABELS < 1 || NUM_LABELS % PE != 0) begin : g_chk_pe
@@ -81,7 +83,7 @@ module finnflow_label_select #(
   wire [OBITS-1:0] cand_i = keep ? best_i : word_i;
 
   always @(posedge ap_clk) begin
-    if (!ap_rst_n) begin
+    if (rst) begin
       widx <= {NWB{1'b0}};
     end else if (step) begin
       widx   <= (widx == NW_LAST) ? {NWB{1'b0}} : widx + 1'b1;

@@ -14,8 +14,8 @@
 // Output: N_THRES = 0 -> the accumulator's OBITS LSBs (OBITS <= ABITS, e.g. one bit less for
 // an accumulator known to be non-negative); else ACT_VAL + #{t : acc >= T[t]}.
 //
-// Pipeline: fetch (memory read) -> dot product -> accumulate -> activation, then the output
-// slice (finnflow_skid with its input register). All stages advance on the slice's ready.
+// Pipeline: fetch (memory read) -> dot product (finnflow_dotp, pipelined) -> accumulate ->
+// activation, then the output slice (finnflow_skid with its input register). All stages advance on the slice's ready.
 (* use_dsp = "no" *)
 module finnflow_mvau #(
     parameter MW          = 4,
@@ -45,6 +45,8 @@ module finnflow_mvau #(
     output wire                  m_axis_tvalid,
     input  wire                  m_axis_tready
 );
+  wire rst = !ap_rst_n;  // one inverter for all: the registers' resets are active high
+
   // parameter rules: each broken one stops elaboration (finnflow_param_error)
   generate
     if (MW < 1 || MH < 1) begin : g_chk_size
@@ -87,8 +89,6 @@ module finnflow_mvau #(
   localparam WAB = (WDEPTH > 1) ? $clog2(WDEPTH) : 1;
   localparam XW = SIMD * IBITS;
   localparam WW = PE * SIMD * WBITS;
-  localparam PB = IBITS + WBITS + 2;  // exact product width (signed)
-  localparam DB = (ABITS > PB) ? ABITS : PB;  // dot-product working width (ABITS LSBs kept)
   localparam [NFB-1:0] NF_LAST = NFB'(NF - 1);
   localparam [SFB-1:0] SF_LAST = SFB'(SF - 1);
   localparam [WAB-1:0] WA_LAST = WAB'(WDEPTH - 1);
@@ -125,7 +125,7 @@ module finnflow_mvau #(
   assign s_axis_tready = en && nf0;
 
   always @(posedge ap_clk) begin
-    if (!ap_rst_n) begin
+    if (rst) begin
       nf    <= {NFB{1'b0}};
       sf    <= {SFB{1'b0}};
       waddr <= {WAB{1'b0}};
@@ -146,67 +146,56 @@ module finnflow_mvau #(
 
   // ---------------------------------------------------------------- stage 1: fetch
   reg           v1;
-  reg           first1, last1, sel1;
-  reg [ XW-1:0] xin1, xbuf1;
+  reg           first1, last1;
+  reg [NFB-1:0] nf1;
+  reg [ XW-1:0] x1;  // the input word (nf = 0) or its buffered copy: one mux shared by all PE
   reg [ WW-1:0] w1;
   always @(posedge ap_clk) begin
-    if (!ap_rst_n) v1 <= 1'b0;
+    if (rst) v1 <= 1'b0;
     else if (en) v1 <= step;
     if (step) begin
       w1     <= wmem[waddr];
-      xbuf1  <= ibuf[sf];
-      xin1   <= s_axis_tdata;
-      sel1   <= nf0;
+      x1     <= nf0 ? s_axis_tdata : ibuf[sf];
+      nf1    <= nf;
       first1 <= (sf == {SFB{1'b0}});
       last1  <= (sf == SF_LAST);
     end
   end
-  wire [XW-1:0] x1 = sel1 ? xin1 : xbuf1;
 
   // ---------------------------------------------------------------- stage 2: dot products
-  // Lane products are formed in DB bits from sign/zero-extended operands (exact, as DB >= PB)
-  // and summed modulo 2**DB; the low ABITS bits are the ABITS-wide two's-complement sum. The
-  // lanes are a loop over small variables, which Verilator simulates fast at any SIMD.
-  wire [PE*ABITS-1:0] dot_c;
-  genvar p;
-  generate
-    for (p = 0; p < PE; p = p + 1) begin : g_dot
-      reg [IBITS-1:0] xl;
-      reg [WBITS-1:0] wl;
-      reg signed [DB-1:0] xd, wd;
-      reg [DB-1:0] sum;
-      integer k;
-      always @* begin
-        sum = {DB{1'b0}};
-        for (k = 0; k < SIMD; k = k + 1) begin
-          xl = x1[k*IBITS+:IBITS];
-          wl = w1[(p*SIMD+k)*WBITS+:WBITS];
-          xd = {{(DB - IBITS) {ISIGNED != 0 && xl[IBITS-1]}}, xl};
-          wd = {{(DB - WBITS) {WSIGNED != 0 && wl[WBITS-1]}}, wl};
-          if (BINARY_XNOR != 0) sum = sum + {{(DB - 1) {1'b0}}, ~(xl[0] ^ wl[0])};
-          else if (WBIPOLAR != 0) sum = wl[0] ? sum + xd : sum - xd;
-          else sum = sum + xd * wd;
-        end
-      end
-      assign dot_c[p*ABITS+:ABITS] = sum[ABITS-1:0];
-    end
-  endgenerate
-
-  reg                v2, first2, last2;
-  reg [PE*ABITS-1:0] dot2;
-  always @(posedge ap_clk) begin
-    if (!ap_rst_n) v2 <= 1'b0;
-    else if (en) v2 <= v1;
-    if (en && v1) begin
-      dot2   <= dot_c;
-      first2 <= first1;
-      last2  <= last1;
-    end
-  end
+  // finnflow_dotp: bit-plane popcount trees, pipelined; the fold's position and, with
+  // thresholds, its neuron fold travel with the data as the side-band tag.
+  wire [PE*ABITS-1:0] dot2;
+  wire v2, first2, last2;
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [NFB-1:0] nf2;  // read with thresholds only
+  /* verilator lint_on UNUSEDSIGNAL */
+  finnflow_dotp #(
+      .SIMD       (SIMD),
+      .PE         (PE),
+      .IBITS      (IBITS),
+      .ISIGNED    (ISIGNED),
+      .WBITS      (WBITS),
+      .WSIGNED    (WSIGNED),
+      .WBIPOLAR   (WBIPOLAR),
+      .BINARY_XNOR(BINARY_XNOR),
+      .OBITS      (ABITS),
+      .TAGW       (NFB + 3)
+  ) u_dot (
+      .ap_clk  (ap_clk),
+      .ap_rst_n(ap_rst_n),
+      .en      (en),
+      .x       (x1),
+      .w      (w1),
+      .tag_in ({nf1, last1, first1, v1}),
+      .y      (dot2),
+      .tag_out({nf2, last2, first2, v2})
+  );
 
   // ---------------------------------------------------------------- stage 3: accumulate
   reg                v3;
   reg [PE*ABITS-1:0] acc3;
+  genvar p;
   generate
     for (p = 0; p < PE; p = p + 1) begin : g_acc
       always @(posedge ap_clk) begin
@@ -217,7 +206,7 @@ module finnflow_mvau #(
     end
   endgenerate
   always @(posedge ap_clk) begin
-    if (!ap_rst_n) v3 <= 1'b0;
+    if (rst) v3 <= 1'b0;
     else if (en) v3 <= v2 && last2;
   end
 
@@ -230,11 +219,8 @@ module finnflow_mvau #(
       if (THRESH_FILE != "") begin : g_tinit
         initial $readmemh(THRESH_FILE, tmem);
       end
-      reg [NFB-1:0] nf1, nf2;  // neuron fold of stages 1 and 2
-      reg [ TW-1:0] t3;  // thresholds of the fold in acc3
+      reg [TW-1:0] t3;  // thresholds of the fold in acc3
       always @(posedge ap_clk) begin
-        if (step) nf1 <= nf;
-        if (en && v1) nf2 <= nf1;
         if (en && v2 && last2) t3 <= tmem[nf2];
       end
       finnflow_thresh_act #(

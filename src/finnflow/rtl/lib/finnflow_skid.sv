@@ -17,6 +17,8 @@ module finnflow_skid #(
     output wire             m_axis_tvalid,
     input  wire             m_axis_tready
 );
+  wire rst = !ap_rst_n;  // one inverter for all: the registers' resets are active high
+
   // parameter rules: each broken one stops elaboration (finnflow_param_error)
   generate
     if (WIDTH < 1) begin : g_chk_width
@@ -30,8 +32,8 @@ module finnflow_skid #(
   reg [WIDTH-1:0] dout;  // output register
   reg             dvalid;
   reg [WIDTH-1:0] sbuf;  // skid register, filled when the output stalls
-  reg             sfull;
-  wire            ready = !sfull;
+  reg             ready;  // the skid register is empty; kept positive, as the clock enable
+                          // of every pipeline register behind the slice
 
   assign s_axis_tready = ready;
   assign m_axis_tvalid = dvalid;
@@ -44,7 +46,7 @@ module finnflow_skid #(
       reg [WIDTH-1:0] rdata;
       reg             rvalid;
       always @(posedge ap_clk) begin
-        if (!ap_rst_n) rvalid <= 1'b0;
+        if (rst) rvalid <= 1'b0;
         else if (ready) rvalid <= s_axis_tvalid;
         if (ready && s_axis_tvalid) rdata <= s_axis_tdata;
       end
@@ -57,23 +59,23 @@ module finnflow_skid #(
   endgenerate
 
   always @(posedge ap_clk) begin
-    if (!ap_rst_n) begin
+    if (rst) begin
       dvalid <= 1'b0;
-      sfull  <= 1'b0;
+      ready  <= 1'b1;
     end else if (!dvalid || m_axis_tready) begin
       // output register free or being emptied: refill it, from the skid register first
-      if (sfull) begin
+      if (!ready) begin
         dout   <= sbuf;
         dvalid <= 1'b1;
-        sfull  <= 1'b0;
+        ready  <= 1'b1;
       end else begin
         dout   <= in_data;
         dvalid <= in_valid;
       end
-    end else if (in_valid && !sfull) begin
+    end else if (in_valid && ready) begin
       // output stalled while we were ready: park the word in the skid register
       sbuf  <= in_data;
-      sfull <= 1'b1;
+      ready <= 1'b0;
     end
   end
 endmodule

@@ -29,6 +29,8 @@ module finnflow_thresholding #(
     output wire                m_axis_tvalid,
     input  wire                m_axis_tready
 );
+  wire rst = !ap_rst_n;  // one inverter for all: the registers' resets are active high
+
   // parameter rules: each broken one stops elaboration (finnflow_param_error); the widths,
   // N_THRES and the output range are checked in finnflow_thresh_act
   generate
@@ -65,7 +67,7 @@ module finnflow_thresholding #(
 
   reg [CFB-1:0] cf;
   always @(posedge ap_clk) begin
-    if (!ap_rst_n) cf <= {CFB{1'b0}};
+    if (rst) cf <= {CFB{1'b0}};
     else if (step) cf <= (cf == CF_LAST) ? {CFB{1'b0}} : cf + 1'b1;
   end
 
@@ -74,7 +76,7 @@ module finnflow_thresholding #(
   reg [PE*IBITS-1:0] x1;
   reg [      TW-1:0] t1;
   always @(posedge ap_clk) begin
-    if (!ap_rst_n) v1 <= 1'b0;
+    if (rst) v1 <= 1'b0;
     else if (en) v1 <= step;
     if (step) begin
       x1 <= s_axis_tdata;

@@ -1,0 +1,29 @@
+"""Random FC networks through the whole flow: hypothesis draws the layer sizes, weight and
+activation precisions, input bits, batch-norm statistics (signs included) and a folding; the
+network is exported through Brevitas and every stage (QONNX, streamlined, hardware layers,
+dataflow partition) and rtlsim must agree bit for bit on the integer outputs of real digits.
+The default run tries a few models; ``bench/random_models.py`` tries many and records them.
+Every failing draw found is kept as an ``@example`` (a regression test); the first is a
+fixed XNOR case."""
+
+from hypothesis import HealthCheck, example, given, settings
+from random_fc import RandomFC, build_random_fc, random_fc
+
+
+def _check(case: RandomFC, tmp_path_factory) -> None:
+    summary = build_random_fc(case, tmp_path_factory.mktemp("random"))
+    assert all(summary["bit_exact"].values()), (case, summary["bit_exact"])
+    assert summary["rtlsim"]["bit_exact"], case
+    assert summary["rtlsim"]["cycles_per_frame"] == summary["estimate"]["max_cycles"], case
+
+
+@settings(
+    max_examples=2,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(case=random_fc())
+@example(case=RandomFC(hidden=(6,), w=1, a=1, input_bits=1, seed=7, folding=((1, 2), (2, 3))))
+def test_random_fc_is_bit_exact_everywhere(case, tmp_path_factory, verilator_tool):
+    _check(case, tmp_path_factory)
