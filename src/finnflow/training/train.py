@@ -118,7 +118,9 @@ def load_checkpoint(model: nn.Module, path: Path) -> dict:
     file that holds any is refused before anything in it runs)."""
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
+    except pickle.UnpicklingError as e:
+        if "weights only" not in str(e).lower():  # no pickle at all: not a checkpoint
+            raise ConfigError(f"checkpoint {path} is not a PyTorch checkpoint ({e})") from None
         raise ConfigError(
             f"checkpoint {path} holds Python objects besides tensors, which could run code when "
             "loaded; finnflow loads tensors only: save the checkpoint with finnflow (a "
