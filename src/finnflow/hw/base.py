@@ -47,6 +47,11 @@ def bram18_count(width: int, depth: int) -> int:
     return math.ceil(width / 1) * math.ceil(depth / 16384)
 
 
+def rom_luts(width: int, depth: int) -> int:
+    """LUTs of a width x depth ROM built as logic (a LUT6 covers 64 words of one bit)."""
+    return width * math.ceil(depth / 64)
+
+
 def lutram_luts(width: int, depth: int, dual_port: bool = True) -> tuple[int, int]:
     """(LUTs, read-multiplexer bits) of a width x depth LUT RAM as Yosys maps it on 7-series:
     RAM32M (6 bits with a separate write port, 8 single-port) up to 32 words, else banks of

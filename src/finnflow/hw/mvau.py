@@ -6,7 +6,7 @@ import numpy as np
 from qonnx.core.datatype import DataType
 
 from finnflow.datatypes import as_int
-from finnflow.hw.base import HWCustomOp, bram18_count, lutram_luts
+from finnflow.hw.base import HWCustomOp, bram18_count, lutram_luts, rom_luts
 from finnflow.streams import signed_bits
 
 
@@ -191,8 +191,8 @@ class MVAU(HWCustomOp):
             "comparator_bits": pe * steps * abits,
             "threshold_counts": pe * steps,
             "count_bits": pe * steps * obits,
-            "weight_rom": 0 if bram else ww * math.ceil(depth / 64),
-            "threshold_rom": 0 if bram else tw * math.ceil(nf / 64),
+            "weight_rom": 0 if bram else rom_luts(ww, depth),
+            "threshold_rom": 0 if bram else rom_luts(tw, nf),
             "input_buffer": lutram_luts(input_bits, sf, dual_port=False)[0],
             "input_mux": input_bits if nf > 1 else 0,
             "output_slice": pe * obits,

@@ -1,12 +1,10 @@
 """Thresholding: standalone multi-threshold activation, PE channels per cycle."""
 
-import math
-
 import numpy as np
 from qonnx.core.datatype import DataType
 
 from finnflow.datatypes import as_int
-from finnflow.hw.base import HWCustomOp, bram18_count
+from finnflow.hw.base import HWCustomOp, bram18_count, rom_luts
 
 
 class Thresholding(HWCustomOp):
@@ -84,7 +82,7 @@ class Thresholding(HWCustomOp):
             "comparator_bits": comparators if depth > 1 else 0,
             "threshold_counts": pe * steps,
             "count_bits": pe * steps * obits,
-            "threshold_rom": 0 if bram else comparators * math.ceil(depth / 64),
+            "threshold_rom": 0 if bram else rom_luts(comparators, depth),
             "output_slice": pe * obits,
             "constant": 1,
         }
