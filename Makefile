@@ -1,5 +1,5 @@
 # The two quick-start commands: `make demo` and `make test`. Each creates .venv and installs what
-# is missing (Python packages; Verilator/Yosys/Icarus through apt for the RTL tests).
+# is missing (Python packages; Verilator/Yosys/Icarus/Tcl through apt for the RTL tests).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.finnflow-installed
@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 sysdeps:
-	@command -v verilator >/dev/null && command -v yosys >/dev/null && command -v iverilog >/dev/null || \
-	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq verilator yosys iverilog; }
+	@command -v verilator >/dev/null && command -v yosys >/dev/null && command -v iverilog >/dev/null && \
+	  command -v tclsh >/dev/null || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq verilator yosys iverilog tcl; }
 
 demo: $(STAMP)
 	$(VENV)/bin/finnflow demo

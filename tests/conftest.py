@@ -42,7 +42,8 @@ def digits():
 
 
 def make_quick_config(precision: str, input_bits: int = 8, epochs: int = 4, **kw) -> BuildConfig:
-    """A small TFC-shaped build on digits (hidden 64-32), trained for a few epochs."""
+    """A small TFC-shaped build on digits (hidden 64-32), trained for a few epochs, folded for
+    100k FPS unless ``folding`` is given."""
     return validate(
         BuildConfig(
             name=f"test-{precision}-i{input_bits}",
@@ -54,6 +55,7 @@ def make_quick_config(precision: str, input_bits: int = 8, epochs: int = 4, **kw
             train=TrainConfig(epochs=epochs),
             verify_samples=kw.pop("verify_samples", 300),
             rtlsim=kw.pop("rtlsim", False),
+            target_fps=kw.pop("target_fps", None if "folding" in kw else 100000),
             **kw,
         )
     )
@@ -111,6 +113,15 @@ def iverilog_tool() -> tuple[str, str]:
     if iverilog is None or vvp is None:
         skip_or_fail("Icarus Verilog not installed (apt-get install iverilog)")
     return iverilog, vvp
+
+
+@pytest.fixture(scope="session")
+def tclsh() -> str:
+    """The Tcl shell, which checks the generated Vivado scripts."""
+    exe = shutil.which("tclsh")
+    if exe is None:
+        skip_or_fail("tclsh not installed (apt-get install tcl)")
+    return exe
 
 
 @pytest.fixture(scope="session")

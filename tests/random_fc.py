@@ -75,8 +75,9 @@ def _randomize(net: torch.nn.Module, seed: int) -> None:
                 m.bias.copy_(torch.randn(n, generator=g))
 
 
-def build_random_fc(case: RandomFC, folder: Path) -> dict:
-    """Build ``case`` (untrained, randomized) through every step with rtlsim; the summary."""
+def build_random_fc(case: RandomFC, folder: Path, stop_step: str | None = None) -> dict:
+    """Build ``case`` (untrained, randomized) through every step with rtlsim (or up to
+    ``stop_step``) in ``folder/build``; the summary."""
     folding = {f"MVAU_{i}": {"PE": pe, "SIMD": simd} for i, (pe, simd) in enumerate(case.folding)}
     cfg = BuildConfig(
         name=str(case),
@@ -96,4 +97,4 @@ def build_random_fc(case: RandomFC, folder: Path) -> dict:
     _randomize(net, case.seed)
     save_checkpoint(net, ckpt, {"network": "FC", "precision": cfg.precision})
     cfg.checkpoint = str(ckpt)
-    return run_build(validate(cfg), Path(folder) / "build")
+    return run_build(validate(cfg), Path(folder) / "build", stop_step=stop_step)

@@ -167,6 +167,21 @@ CASES = [
         lambda t: ["build", _config(t, hidden=[1024, 1024], precision="w8a8", target_fps=1e9)],
         ["does not fit the Pynq-Z1", "LUT", "lower target_fps"],
     ),
+    (
+        "nothing_fits_the_board",
+        lambda t: ["build", _config(t, hidden=[1024, 1024], precision="w8a8")],
+        ["no folding fits the Pynq-Z1", "over by"],
+    ),
+    (
+        "board_incomplete",
+        lambda t: ["build", _config(t, board={"name": "Z7-10", "part": "xc7z010clg400-1"})],
+        ["board", "needs lut, ff, bram18, dsp"],
+    ),
+    (
+        "target_mode_without_target",
+        lambda t: ["build", _config(t, folding="target_fps")],
+        ["folding: target_fps needs `target_fps`"],
+    ),
     # --- tools and folders
     ("verilator_missing", None, ["Verilator"]),
     ("folder_of_other_version", None, ["was made by finnflow 0.0.1"]),

@@ -30,7 +30,9 @@ def test_demo(tmp_path, capsys, tools_required):
     assert all(summary["bit_exact"].values())
     est = summary["estimate"]
     assert est["fps"] == 100e6 / est["max_cycles"]
-    assert est["max_cycles"] == 640  # SetFolding for 100k FPS, as the README shows
+    # folding: maximize stops at the I/O bound: 64 8-bit inputs over the 64-bit DMA per frame
+    assert est["max_cycles"] == 8 and summary["folding_plan"]["binding"] == "io"
+    assert summary["folding_mode"] == "maximize"
     for name in (
         "qonnx.onnx",
         "streamlined.onnx",

@@ -1,5 +1,5 @@
 """Command line: ``finnflow build CONFIG.yaml``, ``finnflow build --model M.onnx``,
-``finnflow demo``."""
+``finnflow demo``, ``finnflow bitstream BUILD_DIR``, ``finnflow deploy BUILD_DIR``."""
 
 import argparse
 import sys
@@ -18,7 +18,9 @@ def _parser() -> argparse.ArgumentParser:
         "--model", help="a QONNX .onnx model exported from Brevitas, instead of training"
     )
     b.add_argument("--inputs", help="verification inputs (.npy, float, batch first)")
-    b.add_argument("--folding", help="FINN-format folding config JSON")
+    b.add_argument(
+        "--folding", help="maximize (default), target_fps, or a FINN-format folding config JSON"
+    )
     b.add_argument("--out", help="build folder (default: build/<config name>)")
     b.add_argument(
         "--start-step",
@@ -32,7 +34,44 @@ def _parser() -> argparse.ArgumentParser:
     )
     d = sub.add_parser("demo", help="the embedded default: TFC w2a2 on digits for Pynq-Z1, 100 MHz")
     d.add_argument("--out", default="build/demo", help="build folder (default: build/demo)")
+    v = sub.add_parser("bitstream", help="Vivado bitstream of a finished build (needs Vivado)")
+    v.add_argument("build_dir", help="the build folder (finnflow build ... --out BUILD_DIR)")
+    v.add_argument("--jobs", type=int, help="Vivado's parallel jobs (default: all cores)")
+    k = sub.add_parser("deploy", help="deployment package of a finished build for a PYNQ board")
+    k.add_argument("build_dir", help="the build folder (finnflow build ... --out BUILD_DIR)")
+    k.add_argument("--out", help="package folder (default: BUILD_DIR/deploy)")
+    k.add_argument("--samples", type=int, default=100, help="test images in the package")
+    k.add_argument("--host", help="copy the package to this board over ssh (USER@HOST)")
+    k.add_argument("--remote-dir", help="folder on the board (default: finnflow/<build name>)")
     return p
+
+
+def _bitstream(args) -> int:
+    from finnflow.synth.vivado import make_bitstream
+
+    report = make_bitstream(args.build_dir, args.jobs)
+    acc, timing = report["accelerator"], report["timing"]
+    print(
+        f"bitstream: {args.build_dir}/vivado/finnflow.bit; accelerator {acc['lut']} LUT, "
+        f"{acc['ff']} FF, {acc['bram18']} BRAM18, {acc['uram']} URAM, {acc['dsp']} DSP; "
+        f"WNS {timing.get('wns_ns')} ns, timing met: {timing['timing_met']}"
+    )
+    return 0
+
+
+def _deploy(args) -> int:
+    from finnflow.deploy.package import copy_to_board, make_package, remote_dir_for
+
+    pkg = make_package(args.build_dir, args.out, args.samples)
+    bit = "a bitstream" if pkg.bitstream else "no bitstream (run `finnflow bitstream` first)"
+    print(f"deploy: wrote {pkg.path} with {bit} and {pkg.frames} sample images")
+    if args.host:
+        remote = remote_dir_for(pkg, args.remote_dir)
+        copy_to_board(pkg.path, args.host, remote)
+        print(f"deploy: copied to {args.host}:{remote}; there run `python3 driver.py` as root")
+    else:
+        print(f"deploy: on a host, `python {pkg.path}/driver.py --backend rtlsim` runs it")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     from finnflow.config import DEMO, BuildConfig, load_config, validate
 
     try:
+        if args.command in ("bitstream", "deploy"):
+            return {"bitstream": _bitstream, "deploy": _deploy}[args.command](args)
         if args.command == "demo":
             cfg = DEMO
         elif args.config:

@@ -32,23 +32,35 @@ class BuildConfig:
     dataset: str | None = "digits"
     data_dir: str | None = None
     download: bool = False
-    board: str = "Pynq-Z1"
-    clock_mhz: float = 100.0
+    board: str | dict = "Pynq-Z1"
+    clock_mhz: float | None = None
     train: TrainConfig = field(default_factory=TrainConfig)
     checkpoint: str | None = None
     model: str | None = None
     verify_inputs: str | None = None
     folding: str | dict | None = None
-    target_fps: float = 100000.0
+    target_fps: float | None = None
     verify_samples: int = 200
     rtlsim: str | bool = "auto"
+    fifo_sizing: str | bool = "auto"
     rtlsim_frames: int = 100
     synth: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def folding_mode(self) -> str:
+        """``maximize`` (the fastest folding within the board's budget), ``target_fps`` (the
+        least parallelism reaching ``target_fps``) or ``file`` (the user's FINN folding JSON).
+        Without ``folding``, a given ``target_fps`` asks for its mode, else ``maximize``."""
+        if isinstance(self.folding, str) and self.folding in FOLDING_MODES:
+            return self.folding
+        if self.folding is not None:
+            return "file"
+        return "maximize" if self.target_fps is None else "target_fps"
 
+
+FOLDING_MODES = ("maximize", "target_fps")
 DEMO = BuildConfig(name="demo-tfc-w2a2", network="TFC", precision="w2a2", dataset="digits")
 
 
@@ -59,14 +71,13 @@ def _check(cond: bool, message: str) -> None:
 
 NUMBERS = {
     "width": float,
-    "clock_mhz": float,
-    "target_fps": float,
     "input_bits": int,
     "verify_samples": int,
     "rtlsim_frames": int,
 }
 TRAIN_NUMBERS = {"epochs": int, "batch_size": int, "lr": float, "seed": int, "threads": int}
-STRINGS = ("name", "network", "precision", "board")
+OPTIONAL_NUMBERS = ("clock_mhz", "target_fps")
+STRINGS = ("name", "network", "precision")
 OPTIONAL_STRINGS = ("dataset", "data_dir", "checkpoint", "model", "verify_inputs")
 FILES = {
     "checkpoint": "checkpoint",
@@ -93,6 +104,9 @@ def _coerce(cfg: BuildConfig) -> None:
     """Convert numeric fields (YAML may give strings) and check the types of the others."""
     for name, kind in NUMBERS.items():
         setattr(cfg, name, _number(getattr(cfg, name), kind, name))
+    for name in OPTIONAL_NUMBERS:
+        if getattr(cfg, name) is not None:
+            setattr(cfg, name, _number(getattr(cfg, name), float, name))
     for name, kind in TRAIN_NUMBERS.items():
         setattr(cfg.train, name, _number(getattr(cfg.train, name), kind, f"train.{name}"))
     for name in STRINGS:
@@ -107,8 +121,13 @@ def _coerce(cfg: BuildConfig) -> None:
         f"hidden={hidden!r} must be a list of positive layer sizes, for example [256, 256]",
     )
     _check(
+        isinstance(cfg.board, (str, dict)),
+        "board must be a board's name or a mapping describing one (name, part, lut, ff, ...)",
+    )
+    _check(
         cfg.folding is None or isinstance(cfg.folding, (str, dict)),
-        "folding must be a path to a FINN folding JSON or a mapping of layer: {PE, SIMD}",
+        "folding must be maximize, target_fps, a path to a FINN folding JSON or a mapping of "
+        "layer: {PE, SIMD}",
     )
 
 
@@ -117,7 +136,13 @@ def validate(cfg: BuildConfig) -> BuildConfig:
     _coerce(cfg)
     parse_precision(cfg.precision)
     check_input_bits(cfg.input_bits)
-    get_board(cfg.board)
+    board = get_board(cfg.board)
+    if cfg.clock_mhz is None:
+        cfg.clock_mhz = board.clock_mhz
+    _check(
+        cfg.folding_mode() != "target_fps" or cfg.target_fps is not None,
+        "folding: target_fps needs `target_fps` (frames per second to reach)",
+    )
     if cfg.model is None:
         _check(
             cfg.network.upper() in (*TOPOLOGIES, "FC"),
@@ -130,11 +155,17 @@ def validate(cfg: BuildConfig) -> BuildConfig:
         key = cfg.dataset.lower().replace("_", "-")
         _check(key in DATASETS, f"dataset={cfg.dataset!r}: choose one of {', '.join(DATASETS)}")
     for name in ("width", "clock_mhz", "target_fps"):
-        _check(getattr(cfg, name) > 0, f"{name}={getattr(cfg, name)} must be positive")
+        value = getattr(cfg, name)
+        _check(value is None or value > 0, f"{name}={value} must be positive")
     _check(cfg.verify_samples >= 1, "verify_samples must be at least 1")
     _check(
         cfg.rtlsim in (True, False, "auto"),
         f"rtlsim={cfg.rtlsim!r}: use true, false or auto (simulate designs that build quickly)",
+    )
+    _check(
+        cfg.fifo_sizing in (True, False, "auto"),
+        f"fifo_sizing={cfg.fifo_sizing!r}: use true, false or auto (size the FIFOs from rtlsim "
+        "when rtlsim runs)",
     )
     _check(
         cfg.synth in (True, False),
@@ -150,6 +181,8 @@ def validate(cfg: BuildConfig) -> BuildConfig:
     _check(cfg.train.threads >= 0, "train.threads must be 0 (torch's default) or more")
     for name, what in FILES.items():
         value = getattr(cfg, name)
+        if name == "folding" and value in FOLDING_MODES:
+            continue
         if isinstance(value, str) and not Path(value).is_file():
             where = "is a folder" if Path(value).is_dir() else "does not exist"
             raise ConfigError(f"{name}: the {what} {value} {where}")
@@ -202,6 +235,10 @@ def load_config(path: str | Path) -> BuildConfig:
         value = getattr(cfg, attr)
         if value and not Path(value).is_absolute() and (base / value).exists():
             setattr(cfg, attr, str(base / value))
-    if isinstance(cfg.folding, str) and (base / cfg.folding).is_file():
+    if (
+        cfg.folding_mode() == "file"
+        and isinstance(cfg.folding, str)
+        and (base / cfg.folding).is_file()
+    ):
         cfg.folding = str(base / cfg.folding)
     return cfg

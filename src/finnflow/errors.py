@@ -27,3 +27,7 @@ class ToolNotFoundError(FinnflowError):
 
 class SynthesisError(FinnflowError):
     """A synthesis run (Yosys) failed or its RTL folder is incomplete."""
+
+
+class FifoSizingError(FinnflowError):
+    """FIFO depth sizing could not make the design run at its expected cycles per frame."""

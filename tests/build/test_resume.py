@@ -146,7 +146,7 @@ def test_start_step_needs_earlier_steps(config_file, tmp_path, capsys):
 def test_changed_config_reruns_the_steps_it_affects(config_file, reference, capsys):
     _, out = reference
     cfg = load_config(config_file)
-    cfg.target_fps = 2 * cfg.target_fps
+    cfg.target_fps = 2 * (cfg.target_fps or 100000)
     capsys.readouterr()
     run_build(cfg, out, stop_step="estimate")
     log = capsys.readouterr().out

@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from finnflow.rtl import LIB_DIR
+from finnflow.sim.fifo_sizing import MONITOR
 from finnflow.sim.verilator import SimulationError, build
 
 SOURCES = sorted(LIB_DIR.glob("*.sv"))
@@ -194,10 +195,12 @@ def _gparam(name: str, value) -> str:
     return f'-G{name}="{value}"' if isinstance(value, str) else f"-G{name}={int(value)}"
 
 
-def lint(verilator_tool, top: str, params: dict) -> subprocess.CompletedProcess:
+def lint(
+    verilator_tool, top: str, params: dict, defines: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess:
     """``verilator --lint-only -Wall`` of library module ``top`` (all library files given)."""
     exe, extra = verilator_tool
-    cmd = [exe, "--lint-only", "-Wall", "--top-module", top]
+    cmd = [exe, "--lint-only", "-Wall", "--top-module", top, *[f"-D{d}" for d in defines]]
     cmd += [_gparam(k, v) for k, v in params.items()] + [str(s) for s in SOURCES]
     env = {**os.environ, **extra}
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
@@ -218,6 +221,14 @@ def test_every_module_is_covered():
 )
 def test_lint_clean(top, params, verilator_tool):
     proc = lint(verilator_tool, top, params)
+    out = (proc.stdout + proc.stderr).strip()
+    assert proc.returncode == 0 and out == "", out
+
+
+@pytest.mark.parametrize("params", LINT_CASES["finnflow_fifo"].values())
+def test_fifo_monitor_lint_clean(params, verilator_tool):
+    """The FIFO with its sizing monitor (``FINNFLOW_FIFO_MONITOR``) lints clean too."""
+    proc = lint(verilator_tool, "finnflow_fifo", params, (MONITOR,))
     out = (proc.stdout + proc.stderr).strip()
     assert proc.returncode == 0 and out == "", out
 

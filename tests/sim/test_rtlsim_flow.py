@@ -16,7 +16,7 @@ from finnflow.execute import execute
 from finnflow.export import load_model
 from finnflow.folding import ApplyFolding
 from finnflow.hw.base import hw_nodes
-from finnflow.hw.estimate import estimate_network
+from finnflow.hw.estimate import estimate_network, expected_cycles
 from finnflow.sim.rtlsim import simulate_stitched
 from finnflow.transforms import stitch
 from finnflow.transforms.partition import subgraph
@@ -129,7 +129,8 @@ def test_rtlsim_matches_python_and_estimate(
 )
 def test_stitched_design_under_stalls(small_build, seed, bubble, backpressure):
     """Random gaps in the input's tvalid and the output's tready: every frame comes out once,
-    in order, equal to the free-running run, and the run only takes longer."""
+    in order, equal to the free-running run, and the run only takes longer; once the gaps stop,
+    frames leave at the design's rate again."""
     out, dataflow, x_int = small_build("w2a2", 8)
     model = stitch(dataflow.transform(ApplyFolding(FOLDINGS["mixed"])))
     expected = execute(model, x_int)[model.graph.output[0].name].reshape(FRAMES, -1)
@@ -140,3 +141,15 @@ def test_stitched_design_under_stalls(small_build, seed, bubble, backpressure):
     assert np.array_equal(free.outputs, expected.astype(np.int64))
     assert np.array_equal(stalled.outputs, free.outputs)
     assert stalled.total_cycles > free.total_cycles
+    # stalls for the first third of the free run only: the design settles back to its rate
+    _, settled = simulate_stitched(
+        model,
+        x_int,
+        out / "rtl-stalls",
+        bubble=bubble,
+        backpressure=backpressure,
+        seed=seed,
+        stall_until=free.total_cycles // 3,
+    )
+    assert np.array_equal(settled.outputs, free.outputs)
+    assert settled.cycles_per_frame == free.cycles_per_frame == expected_cycles(model)

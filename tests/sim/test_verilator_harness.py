@@ -86,6 +86,17 @@ def test_seeded_stress_is_reproducible(build_rtl):
     assert a.out_words == c.out_words == words
 
 
+def test_throttled_input(build_rtl):
+    """Frame k's first word is offered from cycle k * frame_interval on, the rest as fast as
+    they are taken."""
+    binary = build_rtl("finnflow_skid", {"WIDTH": 8})
+    res = simulate(binary, list(range(12)), 12, frame_interval=10, words_per_frame=4)
+    assert res.out_words == list(range(12))
+    assert res.in_cycles == [0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23]
+    with pytest.raises(ValueError, match="words_per_frame=0"):
+        simulate(binary, [1], 1, frame_interval=5, words_per_frame=0)
+
+
 def test_build_cache(build_rtl):
     t0 = time.monotonic()
     first = build_rtl("finnflow_skid", {"WIDTH": 12})

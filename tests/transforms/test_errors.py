@@ -68,7 +68,7 @@ def test_missing_dataset_through_cli(tmp_path, capsys):
         ({"network": 5}, "network must be a string"),
         ({"hidden": 64, "network": "FC"}, "hidden=64 must be a list of positive layer sizes"),
         ({"hidden": [0], "network": "FC"}, "hidden=\\[0\\] must be a list"),
-        ({"folding": 5}, "folding must be a path"),
+        ({"folding": 5}, "folding must be maximize, target_fps, a path"),
         ({"rtlsim_frames": 1}, "rtlsim_frames must be at least 2"),
         ({"train": {"lr": -1}}, "train.lr must be positive"),
     ],

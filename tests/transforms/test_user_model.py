@@ -20,16 +20,25 @@ from torch import nn
 from finnflow.cli import main
 from finnflow.export import load_model
 
+# small and quick to simulate (the default, `maximize`, is covered by the demo and folding tests)
+FOLDED = {"Defaults": {"PE": [2, "all"], "SIMD": [2, "all"]}}
 
-def build_user_model(net, tmp_path, inputs: np.ndarray, sample_shape=(1, 64)) -> tuple:
+
+def build_user_model(
+    net, tmp_path, inputs: np.ndarray, sample_shape=(1, 64), folding: dict | None = None
+) -> tuple:
     """Export ``net`` with Brevitas' own exporter, build it with ``finnflow build --model`` on the
-    given real inputs (rtlsim on), and return (build folder, summary)."""
+    given real inputs (rtlsim on; the default folding, else the given FINN JSON), and return
+    (build folder, summary)."""
     net.eval()
     export_qonnx(net, torch.zeros(*sample_shape), export_path=str(tmp_path / "user.onnx"))
     np.save(tmp_path / "inputs.npy", inputs)
     out = tmp_path / "build"
     args = ["build", "--model", str(tmp_path / "user.onnx"), "--inputs"]
     args += [str(tmp_path / "inputs.npy"), "--out", str(out), "--rtlsim", "on"]
+    if folding is not None:
+        (tmp_path / "folding.json").write_text(json.dumps(folding))
+        args += ["--folding", str(tmp_path / "folding.json")]
     assert main(args) == 0
     return out, json.loads((out / "summary.json").read_text())
 
@@ -74,7 +83,9 @@ def user_net(digits):
 
 def test_user_model_builds_bit_exact(user_net, tmp_path, digits):
     inputs = digits.x_test[:250].reshape(-1, 1, 8, 8)
-    out, summary = build_user_model(user_net, tmp_path, inputs, sample_shape=(1, 1, 8, 8))
+    out, summary = build_user_model(
+        user_net, tmp_path, inputs, sample_shape=(1, 1, 8, 8), folding=FOLDED
+    )
     assert summary["bit_exact_reference"] == "qonnx"
     assert summary["verified_samples"] == 250
     assert all(summary["bit_exact"].values()), summary["bit_exact"]
@@ -115,7 +126,7 @@ def test_decreasing_activations_negate_weights(tmp_path, digits):
     with torch.no_grad():
         net(x[:512])  # batch-norm statistics from real data
         net[3].weight.copy_(torch.linspace(-1.5, 1.5, 24))
-    out, summary = build_user_model(net, tmp_path, digits.x_test[:220])
+    out, summary = build_user_model(net, tmp_path, digits.x_test[:220], folding=FOLDED)
     assert all(summary["bit_exact"].values()), summary["bit_exact"]
     assert summary["rtlsim"]["bit_exact"]
     streamlined = load_model(out / "streamlined.onnx")
@@ -150,7 +161,7 @@ def test_requantized_input_becomes_standalone_thresholding(tmp_path, digits):
     )
     with torch.no_grad():
         net(torch.from_numpy(digits.x_train[:512]))
-    out, summary = build_user_model(net, tmp_path, digits.x_test[:200])
+    out, summary = build_user_model(net, tmp_path, digits.x_test[:200], folding=FOLDED)
     hw = load_model(out / "hw.onnx")
     ops = [n.op_type for n in hw.graph.node if n.domain == "finnflow.hw"]
     assert ops[0] == "Thresholding" and ops.count("MVAU") == 2

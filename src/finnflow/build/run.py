@@ -10,6 +10,7 @@ step. ``start_step`` / ``stop_step`` run part of a build in an existing folder."
 import hashlib
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -17,13 +18,19 @@ import yaml
 from finnflow.boards import get_board
 from finnflow.build.folder import flow_version
 from finnflow.build.steps import STEPS, Build, Step, log
-from finnflow.config import BuildConfig
+from finnflow.config import BuildConfig, validate
 from finnflow.errors import ConfigError
 from finnflow.files import write_atomic
 from finnflow.networks import parse_precision
 
 FILE_FIELDS = ("checkpoint", "model", "verify_inputs", "folding")
-TIMING_KEYS = ("train_seconds", "step_seconds", "build_seconds")
+TIMING_KEYS = (
+    "train_seconds",
+    "folding_seconds",
+    "fifo_sizing_seconds",
+    "step_seconds",
+    "build_seconds",
+)
 
 
 def active_steps(cfg: BuildConfig) -> list[Step]:
@@ -81,7 +88,9 @@ def run_build(
 ) -> dict:
     """Run (or resume) the build of ``cfg`` in ``out`` (default ``build/<name>``) and return
     (and write) ``summary.json``. The folder is locked for the run: a second build of the same
-    folder meanwhile raises :class:`ConfigError`."""
+    folder meanwhile raises :class:`ConfigError`. The config is validated (and its defaults
+    resolved, such as the board's clock) on a copy."""
+    cfg = validate(replace(cfg, train=replace(cfg.train)))
     b = Build(cfg, Path(out or Path("build") / cfg.name))
     with b.locked():
         return _run(b, cfg, start_step, stop_step)

@@ -19,11 +19,18 @@ from finnflow.errors import ConfigError, ToolNotFoundError
 from finnflow.execute import execute, execute_float64
 from finnflow.export import check_quantized, export_qonnx, load_model
 from finnflow.files import atomic_path
-from finnflow.folding import ApplyFolding, SetFolding, folding_config, target_cycles
+from finnflow.folding import (
+    ApplyFolding,
+    SetFolding,
+    folding_config,
+    optimize_folding,
+    target_cycles,
+)
 from finnflow.hw.base import hw_nodes
-from finnflow.hw.estimate import estimate_network
+from finnflow.hw.estimate import estimate_network, expected_cycles
 from finnflow.networks import build_fc, parse_precision
 from finnflow.rtl import StitchedDesign, generate_rtl
+from finnflow.sim.fifo_sizing import size_fifos
 from finnflow.sim.rtlsim import run_design
 from finnflow.synth import family_for, synthesize
 from finnflow.tools import find_verilator
@@ -158,22 +165,79 @@ def step_partition(b: Build) -> dict:
     return {"label_select_in_hw": part.postprocess is None}
 
 
+def _log_plan(plan) -> None:
+    for name, attrs in plan.folding.items():
+        log(f"  {name}: " + ", ".join(f"{a}={v}" for a, v in attrs.items()))
+    use = ", ".join(
+        f"{r.upper()} {plan.resources[r]}/{plan.budget[r]}"
+        for r in ("lut", "ff", "bram18", "uram", "dsp")
+        if plan.budget[r] or plan.resources[r]
+    )
+    d = plan.to_dict()
+    log(f"  uses {use} (usable budget); bound by {plan.binding}")
+    log(
+        f"  {d['fps']:.0f} FPS: {d['fraction_of_compute_bound']:.0%} of the compute bound "
+        f"({d['compute_bound_fps']:.0f}), {d['fraction_of_io_bound']:.0%} of the I/O bound "
+        f"({d['io_bound_fps']:.0f}, {plan.io_bound_cycles} cycles)"
+    )
+
+
 def step_fold(b: Build) -> dict:
-    """Folding of every layer (the config's FINN JSON, else SetFolding towards target_fps),
-    then width converters and FIFOs; the folding config lists them all."""
+    """Folding of every layer (``maximize``: the fastest within the board's budget; ``target_fps``:
+    FINN's SetFolding towards the target; or the config's FINN JSON), then width converters and
+    FIFOs; the folding config lists them all."""
     cfg, model = b.cfg, b.dataflow
-    if cfg.folding is not None:
+    mode, entries = cfg.folding_mode(), {}
+    if mode == "file":
         model = model.transform(ApplyFolding(cfg.folding, strict=False))
-    else:
+    elif mode == "target_fps":
         model = model.transform(SetFolding(target_cycles(cfg.clock_mhz, cfg.target_fps)))
+    else:
+        board = get_board(cfg.board)
+        log(f"folding: searching for the fastest design within the {board.name}'s budget")
+        plan = optimize_folding(model, board, cfg.clock_mhz)
+        model = model.transform(ApplyFolding(plan.folding))
+        log(f"folding: {plan.cycles} cycles/frame, found in {plan.seconds:.2f} s")
+        _log_plan(plan)
+        plan_dict = plan.to_dict()
+        entries["folding_seconds"] = plan_dict.pop("seconds")
+        entries["folding_plan"] = {k: v for k, v in plan_dict.items() if k != "folding"}
     model = stitch(model)
-    if cfg.folding is not None:
+    if mode == "file":
         model = model.transform(ApplyFolding(cfg.folding))
         check_stream_widths(model)
     b.folded = model
-    config = folding_config(model)
+    sizing = _size_fifos(b)
+    if sizing:
+        entries["fifo_sizing_seconds"] = sizing.pop("seconds")
+        entries["fifo_sizing"] = sizing
+    config = folding_config(b.folded)
     b.folding_config = config
-    return {"folding": config}
+    return {"folding_mode": mode, "folding": config, **entries}
+
+
+def _size_fifos(b: Build) -> dict | None:
+    """FIFO depths from rtlsim (``fifo_sizing``: always, never, or with rtlsim), written into
+    ``b.folded``; the sizing report, or None where the one-frame FIFOs stay."""
+    cfg = b.cfg
+    if cfg.fifo_sizing is False:
+        return None
+    if cfg.fifo_sizing == "auto":
+        wanted, why = rtlsim_wanted(b, expected_cycles(b.folded))
+        if not wanted:
+            log(f"fifo sizing skipped with rtlsim ({why}): FIFOs stay one frame deep")
+            return None
+    x, source = dataflow_inputs(b, FIFO_SIZING_FRAMES)
+    log(f"fifo sizing: rtlsim with FIFOs that never fill, on {len(x)} frames ({source})")
+    b.folded, report = size_fifos(b.folded, x, b.out / "fifo_sizing")
+    log(
+        f"fifo sizing: {len(report.fifos)} FIFOs, {report.bits_before} -> {report.bits_after} "
+        f"bits, {report.cycles_per_frame:g} cycles/frame (expected {report.expected_cycles}) "
+        f"in {report.seconds:.1f} s"
+    )
+    out = report.to_dict()
+    out.pop("build_seconds")
+    return out
 
 
 def step_estimate(b: Build) -> dict:
@@ -189,14 +253,15 @@ def step_estimate(b: Build) -> dict:
     if not est["fits_board"]:
         board = get_board(cfg.board)
         over = ", ".join(
-            f"{est[r]} {r.upper()} ({u:.0%} of {getattr(board, r)})"
-            for r, u in est["utilization"].items()
-            if u > 1
+            f"{est[r]} {r.upper()} (budget {est['budget'][r]}, over by {n})"
+            for r, n in est["over_budget"].items()
         )
-        fix = "the folding" if cfg.folding else f"target_fps (now {cfg.target_fps:g})"
+        mode = cfg.folding_mode()
+        fix = f"target_fps (now {cfg.target_fps:g})" if mode == "target_fps" else "the folding"
         raise ConfigError(
-            f"the design does not fit the {board.name}: it needs {over}; lower {fix} or "
-            "choose a larger board"
+            f"the design does not fit the {board.name} ({board.usable:.0%} of the device "
+            f"usable): it needs {over}; lower {fix}, use `folding: maximize`, or choose a "
+            "larger board"
         )
     return {"estimate": est}
 
@@ -258,6 +323,14 @@ def verification_inputs(
             f"({x.shape[1]} features): give verify_inputs instead"
         )
     return x.reshape(-1, *in_shape[1:]), b.data.y_test[:n], f"{b.data.name} test split"
+
+
+def dataflow_inputs(b: Build, n: int) -> tuple[np.ndarray, str]:
+    """The first ``n`` verification inputs as the dataflow region takes them (integers, after
+    the software preprocessing), and where they come from."""
+    x, _, source = verification_inputs(b, n)
+    pre = b.preprocess
+    return execute(pre, x)[pre.graph.output[0].name], source
 
 
 def _label_agreement(labels: np.ndarray, logits: np.ndarray) -> float:
@@ -343,6 +416,7 @@ def step_rtlgen(b: Build) -> dict:
     }
 
 
+FIFO_SIZING_FRAMES = 8  # real frames; sizing repeats them as long as it needs
 RTLSIM_AUTO_MAX_LANES = 8192
 RTLSIM_AUTO_MAX_CYCLES = 20_000_000
 
@@ -377,11 +451,10 @@ def step_rtlsim(b: Build) -> dict:
         skipped = {"skipped": why}
         b.rtlsim = skipped
         return {"rtlsim": skipped}
-    pre, df = b.preprocess, b.folded
-    x, _, source = verification_inputs(b, cfg.rtlsim_frames)
-    x_int = execute(pre, x)[pre.graph.output[0].name]
-    expected = execute(df, x_int)[df.graph.output[0].name].reshape(len(x), -1)
-    log(f"rtlsim: simulating {len(x)} frames ({source}) with Verilator")
+    df = b.folded
+    x_int, source = dataflow_inputs(b, cfg.rtlsim_frames)
+    expected = execute(df, x_int)[df.graph.output[0].name].reshape(len(x_int), -1)
+    log(f"rtlsim: simulating {len(x_int)} frames ({source}) with Verilator")
     result = run_design(StitchedDesign.load(b.rtl.path(b)), x_int, b.out / "verilator")
     summary = result.summary(cfg.clock_mhz)
     summary["bit_exact"] = bool(np.array_equal(result.outputs, expected.astype(np.int64)))
@@ -453,9 +526,9 @@ STEPS = (
     Step(
         "fold",
         step_fold,
-        (F.dataflow,),
+        (F.dataflow, F.preprocess),
         (F.folded, F.folding_config),
-        ("folding", "target_fps", "clock_mhz"),
+        ("folding", "target_fps", "clock_mhz", "board", "fifo_sizing", "rtlsim"),
     ),
     Step("estimate", step_estimate, (F.folded,), (F.estimate,), ("board", "clock_mhz")),
     Step(

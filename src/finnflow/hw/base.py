@@ -98,6 +98,15 @@ class HWCustomOp(CustomOp):
         """Attributes a folding config (FINN's JSON) may set on this layer."""
         return tuple(self.get_folding_params())
 
+    def get_folding_space(self) -> dict[str, list]:
+        """Every value each folding attribute may take, for a search over foldings: the divisors
+        of its dimension for each parallelism attribute, plus choices such as memory styles
+        where they change the resources (``ram_style``: LUTs or block RAM)."""
+        space = {a: divisors(self.get_nodeattr(d)) for a, d in self.get_folding_params().items()}
+        if "ram_style" in self.get_folding_attrs():
+            space["ram_style"] = ["distributed", "block"]
+        return space
+
     def verify_folding(self) -> None:
         """Each parallelism attribute divides its dimension, or a FoldingError names the layer,
         the value and the valid choices."""

@@ -1,11 +1,16 @@
 """Network-level estimate: FPS = clock / slowest node's cycles; resources (the calibrated model of
-:mod:`finnflow.hw.resources`) summed over the nodes."""
+:mod:`finnflow.hw.resources`) summed over the nodes, against the board's usable budget."""
 
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
-from finnflow.boards import Board
+from finnflow.boards import RESOURCES, Board
 from finnflow.hw.base import hw_nodes
+
+
+def expected_cycles(model: ModelWrapper) -> int:
+    """Cycles per frame of the slowest hardware node: the design's steady-state rate."""
+    return max(int(getCustomOp(n).get_exp_cycles()) for n in hw_nodes(model))
 
 
 def estimate_layers(model: ModelWrapper) -> dict:
@@ -19,6 +24,7 @@ def estimate_layers(model: ModelWrapper) -> dict:
             "lut": int(inst.lut_estimation()),
             "ff": int(inst.ff_estimation()),
             "bram18": int(inst.bram_estimation()),
+            "uram": int(inst.uram_estimation()),
             "dsp": int(inst.dsp_estimation()),
         }
     return layers
@@ -34,12 +40,13 @@ def estimate_network(model: ModelWrapper, clock_mhz: float, board: Board | None 
         "fps": clock_mhz * 1e6 / max_cycles,
         "lut": sum(v["lut"] for v in layers.values()),
         "ff": sum(v["ff"] for v in layers.values()),
-        "bram18": sum(v["bram18"] for v in layers.values()),
-        "dsp": sum(v["dsp"] for v in layers.values()),
+        **{r: sum(v[r] for v in layers.values()) for r in ("bram18", "uram", "dsp")},
         "layers": layers,
     }
     if board is not None:
-        util = {r: est[r] / getattr(board, r) for r in ("lut", "ff", "bram18", "dsp")}
-        est["utilization"] = util
-        est["fits_board"] = all(u <= 1.0 for u in util.values())
+        budget = board.budget()
+        est["utilization"] = {r: est[r] / getattr(board, r) for r in RESOURCES if getattr(board, r)}
+        est["budget"] = budget
+        est["over_budget"] = {r: est[r] - budget[r] for r in RESOURCES if est[r] > budget[r]}
+        est["fits_board"] = not est["over_budget"]
     return est

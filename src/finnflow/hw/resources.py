@@ -27,6 +27,11 @@ def _model() -> dict:
     return json.loads(MODEL_FILE.read_text())
 
 
+def calibrated_with() -> str:
+    """The Yosys version the coefficients were fitted to."""
+    return _model().get("yosys", "uncalibrated")
+
+
 def features(op, resource: str = "lut") -> dict[str, float]:
     return {k: float(v) for k, v in op.resource_features(resource).items()}
 

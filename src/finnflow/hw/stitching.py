@@ -123,6 +123,15 @@ class StreamingDataWidthConverter(_PassThrough):
     def set_batch_size(self, batch: int) -> None:
         self.set_nodeattr("shape", [batch, *self.get_nodeattr("shape")[1:]])
 
+    def get_exp_cycles(self) -> int:
+        """Words in or out, whichever are more; where neither width divides the other, the words
+        of their greatest common width, through which the RTL converts."""
+        inw, outw = self.get_nodeattr("inWidth"), self.get_nodeattr("outWidth")
+        cycles = super().get_exp_cycles()
+        if inw % outw and outw % inw:
+            cycles = max(cycles, self.get_number_input_values() * inw // math.gcd(inw, outw))
+        return cycles
+
     def _folded(self, lanes: int) -> list[int]:
         *outer, elements = self.get_nodeattr("shape")
         return [*outer, elements // lanes, lanes]

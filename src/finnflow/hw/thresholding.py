@@ -91,13 +91,6 @@ class Thresholding(HWCustomOp):
         depth = self.get_nodeattr("NumChannels") // self.get_nodeattr("PE")
         if self.get_nodeattr("ram_style") != "block" or depth == 1:
             return 0
-        tbits = (
-            max(
-                self.get_input_datatype().bitwidth(),
-                DataType[self.get_nodeattr("weightDataType")].bitwidth(),
-            )
-            + 1
-        )
         pe = self.get_nodeattr("PE")
-        width = pe * self.get_nodeattr("numSteps") * tbits
-        return bram18_count(width, self.get_nodeattr("NumChannels") // pe)
+        width = pe * self.get_nodeattr("numSteps") * self.threshold_bits()
+        return bram18_count(width, depth)

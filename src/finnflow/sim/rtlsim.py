@@ -2,7 +2,7 @@
 checked bit for bit against the hardware layers' Python execution by the caller."""
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,8 @@ class RtlsimResult:
     build_seconds: float
     sim_seconds: float
     verilator: str
+    frame_ends: list[int] = field(default_factory=list)  # cycle of each frame's last output word
+    stdout: str = ""  # what the design printed, e.g. the FIFO monitor's peaks
 
     def summary(self, clock_mhz: float) -> dict:
         return {
@@ -47,17 +49,32 @@ def steady_state_interval(frame_end_cycles: list[int]) -> float:
 
 
 def run_design(
-    design: StitchedDesign, x: np.ndarray, build_dir: Path, **sim_options
+    design: StitchedDesign,
+    x: np.ndarray,
+    build_dir: Path,
+    *,
+    defines: tuple[str, ...] = (),
+    frame_interval: int = 0,
+    **sim_options,
 ) -> RtlsimResult:
-    """Stream the integer frames ``x`` [frames, inputs] through ``design``; the Verilator build
+    """Stream the integer frames ``x`` [frames, inputs] through ``design``, frame ``k`` offered
+    from cycle ``k * frame_interval`` on; the Verilator build (with preprocessor ``defines``)
     goes to (and is cached in) ``build_dir``."""
     t0 = time.time()
-    binary = build(design.top, design.source_paths, {}, Path(build_dir))
+    binary = build(design.top, design.source_paths, {}, Path(build_dir), defines)
     t1 = time.time()
     frames = np.asarray(x, dtype=np.int64).reshape(len(x), -1)
     words = design.input.pack_frames(frames)
     per_frame = design.out_words_per_frame
-    res = simulate(binary, words, per_frame * len(frames), cwd=design.directory, **sim_options)
+    res = simulate(
+        binary,
+        words,
+        per_frame * len(frames),
+        frame_interval=frame_interval,
+        words_per_frame=design.in_words_per_frame,
+        cwd=design.directory,
+        **sim_options,
+    )
     t2 = time.time()
     ends = res.out_cycles[per_frame - 1 :: per_frame]
     return RtlsimResult(
@@ -68,6 +85,8 @@ def run_design(
         build_seconds=t1 - t0,
         sim_seconds=t2 - t1,
         verilator=verilator_version(),
+        frame_ends=ends,
+        stdout=res.stdout,
     )
 
 

@@ -42,6 +42,7 @@ class SimResult:
     out_cycles: list[int]
     in_cycles: list[int]
     cycles: int  # total simulated cycles after reset
+    stdout: str = ""  # what the design printed ($display), e.g. the FIFO monitor's peaks
 
 
 # ----------------------------------------------------------------------------- testbench
@@ -93,9 +94,9 @@ static unsigned rnd100() {  // xorshift64*, uniform 0..99
 }
 
 int main(int argc, char** argv) {
-  if (argc != 10) {
-    fprintf(stderr, "usage: %s in out n_out seed bubble%% stall%% max_idle drain delay\n",
-            argv[0]);
+  if (argc < 13) {
+    fprintf(stderr, "usage: %s in out n_out seed bubble%% stall%% max_idle drain delay "
+            "frame_interval words_per_frame stall_until [+plusarg=value ...]\n", argv[0]);
     return 2;
   }
   const char* in_path = argv[1];
@@ -104,6 +105,8 @@ int main(int argc, char** argv) {
   rng = strtoull(argv[4], nullptr, 10) * 0x9E3779B97F4A7C15ULL + 1;
   unsigned bubble = atoi(argv[5]), stall = atoi(argv[6]);
   long max_idle = atol(argv[7]), drain = atol(argv[8]), ready_delay = atol(argv[9]);
+  long interval = atol(argv[10]), per_frame = atol(argv[11]);  // frame k from cycle k*interval
+  long stall_until = atol(argv[12]);  // bubbles and stalls only before this cycle (0: always)
 
   std::vector<Word> in;
   FILE* fi = fopen(in_path, "r");
@@ -115,6 +118,7 @@ int main(int argc, char** argv) {
   if (!fo) { fprintf(stderr, "cannot open %s\n", out_path); return 2; }
 
   std::unique_ptr<VerilatedContext> ctx{new VerilatedContext};
+  ctx->commandArgs(argc, argv);  // for $value$plusargs
   std::unique_ptr<V@TOP@> top{new V@TOP@{ctx.get()}};
   top->ap_clk = 0;
   top->ap_rst_n = 0;
@@ -134,12 +138,13 @@ int main(int argc, char** argv) {
   int rc = 0;
   while (got < n_out || drained < drain) {
     if (got >= n_out) drained++;
-    bool have = ii < in.size();
-    bool valid = have && (holding || bubble == 0 || rnd100() >= bubble);
+    bool have = ii < in.size() && cycle >= (long)ii / per_frame * interval;
+    bool calm = stall_until > 0 && cycle >= stall_until;
+    bool valid = have && (holding || calm || bubble == 0 || rnd100() >= bubble);
     top->s_axis_tvalid = valid;
     if (have) set_port(top->s_axis_tdata, in[ii]);
     top->m_axis_tready = cycle >= ready_delay &&
-                         ((got >= n_out) || stall == 0 || rnd100() >= stall);
+                         ((got >= n_out) || calm || stall == 0 || rnd100() >= stall);
     top->eval();
     bool in_fire = valid && top->s_axis_tready;
     bool out_fire = top->m_axis_tvalid && top->m_axis_tready;
@@ -179,6 +184,18 @@ def _param_arg(name: str, value) -> str:
 
 
 _MAKEFLAGS = ["OPT_FAST=-O1", "OPT_SLOW=-O0", "OPT_GLOBAL=-O1"]
+# -fno-const-bit-op-tree: Verilator 5.006's bit-op-tree optimization miscounts the XNOR/AND
+# popcounts of finnflow_dotp at exactly 128 lanes (Icarus and Verilator without it agree with
+# numpy; tests/rtl/test_mvau.py keeps the case)
+VERILATE_FLAGS = (
+    "-O2",
+    "-fno-const-bit-op-tree",
+    "-Wno-fatal",
+    "--x-assign",
+    "fast",
+    "--x-initial",
+    "fast",
+)
 
 
 def _runtime_key(env: dict[str, str]) -> str:
@@ -186,12 +203,20 @@ def _runtime_key(env: dict[str, str]) -> str:
     return hashlib.sha256(repr(items).encode()).hexdigest()[:12]
 
 
-def build(top_module: str, sources: list[Path], params: dict, build_dir: Path) -> Path:
-    """Verilate and compile ``top_module`` with parameter overrides; return the binary path.
+def build(
+    top_module: str,
+    sources: list[Path],
+    params: dict,
+    build_dir: Path,
+    defines: tuple[str, ...] = (),
+) -> Path:
+    """Verilate and compile ``top_module`` with parameter overrides and preprocessor
+    ``defines`` (``NAME`` or ``NAME=VALUE``); return the binary path.
 
-    Builds are cached in ``build_dir/<top>_<hash>`` keyed on sources, parameters and tool version;
-    the Verilator runtime objects are compiled once per ``build_dir`` and reused. Memory files
-    ($readmemh) are read when the simulation starts, so only their paths are part of the key.
+    Builds are cached in ``build_dir/<top>_<hash>`` keyed on sources, parameters, defines and
+    tool version; the Verilator runtime objects are compiled once per ``build_dir`` and reused.
+    Memory files ($readmemh) are read when the simulation starts, so only their paths are part
+    of the key.
     """
     exe, env = verilator_env()
     for tool in ("make", (env.get("CXX") or "g++").split()[0]):
@@ -201,7 +226,8 @@ def build(top_module: str, sources: list[Path], params: dict, build_dir: Path) -
             )
     sources = [Path(s).resolve() for s in sources]
     key = hashlib.sha256()
-    for item in (top_module, _TB_TEMPLATE, verilator_version(), json.dumps(params, default=str)):
+    settings = json.dumps([params, list(defines)], default=str)
+    for item in (top_module, _TB_TEMPLATE, verilator_version(), VERILATE_FLAGS, settings):
         key.update(str(item).encode())
     for src in sources:
         key.update(str(src).encode())
@@ -223,12 +249,7 @@ def build(top_module: str, sources: list[Path], params: dict, build_dir: Path) -
             exe,
             "--cc",
             "--exe",
-            "-O2",
-            "-Wno-fatal",
-            "--x-assign",
-            "fast",
-            "--x-initial",
-            "fast",
+            *VERILATE_FLAGS,
             "--top-module",
             top_module,
             "--Mdir",
@@ -236,6 +257,7 @@ def build(top_module: str, sources: list[Path], params: dict, build_dir: Path) -
             "-o",
             binary.name,
             *[_param_arg(k, v) for k, v in params.items()],
+            *[f"-D{d}" for d in defines],
             *[str(s) for s in sources],
             str(tb),
         ]
@@ -295,17 +317,29 @@ def simulate(
     max_idle: int = 10000,
     drain: int = 0,
     ready_delay: int = 0,
+    frame_interval: int = 0,
+    words_per_frame: int = 1,
+    stall_until: int = 0,
+    plusargs: dict[str, int] | None = None,
     cwd: Path | None = None,
 ) -> SimResult:
     """Run a testbench binary from :func:`build`.
 
     ``bubble``/``backpressure`` are probabilities (0..1) of withholding tvalid on the input /
-    tready on the output per cycle; tready is also held low for the first ``ready_delay``
-    cycles. The run ends after ``n_out`` output words (then ``drain``
-    more cycles with tready high, whose outputs are also returned). The binary runs in ``cwd``
+    tready on the output per cycle, up to cycle ``stall_until`` (0: the whole run); tready is
+    also held low for the first ``ready_delay`` cycles. With ``frame_interval`` the input is
+    throttled: word ``i`` belongs to frame ``i // words_per_frame``, and frame ``k`` is offered
+    from cycle ``k * frame_interval`` on. ``plusargs`` reach the design's ``$value$plusargs`` as
+    ``+NAME=VALUE``. The run ends after ``n_out`` output words (then ``drain`` more cycles with
+    tready high, whose outputs are also returned). The binary runs in ``cwd``
     (where the design's memory files are). Raises SimulationDeadlock when no transfer happens
     for ``max_idle`` consecutive cycles.
     """
+    if frame_interval < 0 or words_per_frame < 1:
+        raise ValueError(
+            f"frame_interval={frame_interval} must be at least 0 and "
+            f"words_per_frame={words_per_frame} at least 1"
+        )
     binary = Path(binary)
     with tempfile.TemporaryDirectory() as td:
         fin, fout = Path(td) / "in.hex", Path(td) / "out.txt"
@@ -321,6 +355,10 @@ def simulate(
             str(max_idle),
             str(drain),
             str(ready_delay),
+            str(frame_interval),
+            str(words_per_frame),
+            str(stall_until),
+            *[f"+{k}={v}" for k, v in (plusargs or {}).items()],
         ]
         proc = subprocess.run(args, capture_output=True, text=True, cwd=cwd)
         if proc.returncode == DEADLOCK_EXIT:
@@ -333,7 +371,7 @@ def simulate(
             raise SimulationError(
                 f"{binary.name} exited with {proc.returncode}: {proc.stderr[-4000:]}"
             )
-        res = SimResult([], [], [], 0)
+        res = SimResult([], [], [], 0, proc.stdout)
         for line in fout.read_text().splitlines():
             tag, *rest = line.split()
             if tag == "O":

@@ -210,7 +210,7 @@ def synthesize(
     if family not in FAMILIES:
         raise ConfigError(f"family {family!r}: use one of {', '.join(FAMILIES)} (see family_for)")
     rtl_dir = Path(rtl_dir).resolve()
-    design = _load_design(rtl_dir)
+    design = load_design(rtl_dir)
     exe = find_yosys()
     version = yosys_version()
     script = _script(design, family, nodsp)
@@ -255,7 +255,9 @@ def synthesize_many(calls: list[Callable[[], SynthResult]], workers: int = 2) ->
             raise
 
 
-def _load_design(rtl_dir: Path) -> StitchedDesign:
+def load_design(rtl_dir: Path) -> StitchedDesign:
+    """The generated design of ``rtl_dir``, its ``design.json`` readable and its sources all
+    present, else a SynthesisError naming the fix."""
     if not (rtl_dir / DESIGN_FILE).is_file():
         raise SynthesisError(
             f"{rtl_dir} holds no {DESIGN_FILE}: synthesize a folder written by "

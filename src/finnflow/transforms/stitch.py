@@ -35,6 +35,56 @@ def _insert_after(model: ModelWrapper, producer, consumer, new_node) -> None:
     model.graph.node.insert(list(model.graph.node).index(consumer), new_node)
 
 
+def make_dwc(src, dst):
+    """The StreamingDataWidthConverter between layers ``src`` and ``dst`` (custom ops)."""
+    return helper.make_node(
+        "StreamingDataWidthConverter",
+        ["in"],
+        ["out"],
+        domain=DOMAIN,
+        shape=src.get_normal_output_shape(),
+        inWidth=src.get_outstream_width(),
+        outWidth=dst.get_instream_width(),
+        dataType=src.get_output_datatype().name,
+    )
+
+
+def fifo_on_output(src, dst) -> bool:
+    """Whether the FIFO between ``src`` and ``dst`` goes on ``src``'s side of a width
+    conversion: the wide side, where words arrive or leave at full rate. Where neither width
+    divides the other, the conversion goes through their greatest common width and neither side
+    moves a word per cycle; the FIFO goes after it, where a consumer takes its words in bursts
+    (an MVAU reads a whole input vector during its first neuron fold)."""
+    outw, inw = src.get_outstream_width(), dst.get_instream_width()
+    return outw >= inw and outw % inw == 0
+
+
+def make_fifo(src, dst, depth: int | None = None):
+    """The StreamingFIFO between layers ``src`` and ``dst``, ``depth`` words deep (default one
+    frame of the wide side's words)."""
+    shape = (
+        src.get_folded_output_shape() if fifo_on_output(src, dst) else dst.get_folded_input_shape()
+    )
+    depth = depth or max(2, math.prod(shape[:-1]))
+    return helper.make_node(
+        "StreamingFIFO",
+        ["in"],
+        ["out"],
+        domain=DOMAIN,
+        depth=int(depth),
+        folded_shape=[int(d) for d in shape],
+        normal_shape=[*shape[:-2], int(shape[-2] * shape[-1])],
+        dataType=src.get_output_datatype().name,
+    )
+
+
+def edge_nodes(src, dst) -> list:
+    """The stitching nodes ``stitch`` puts between layers ``src`` and ``dst``: a width converter
+    where their words differ, and a FIFO."""
+    dwc = [] if src.get_outstream_width() == dst.get_instream_width() else [make_dwc(src, dst)]
+    return [*dwc, make_fifo(src, dst)]
+
+
 class InsertDWC(Transformation):
     """Producer -> consumer with different stream widths becomes producer ->
     StreamingDataWidthConverter -> consumer (FINN's InsertDWC)."""
@@ -45,28 +95,18 @@ class InsertDWC(Transformation):
             if nxt is None:
                 continue
             src, dst = getCustomOp(node), getCustomOp(nxt)
-            inw, outw = src.get_outstream_width(), dst.get_instream_width()
-            if inw == outw:
+            if src.get_outstream_width() == dst.get_instream_width():
                 continue
-            dwc = helper.make_node(
-                "StreamingDataWidthConverter",
-                ["in"],
-                ["out"],
-                domain=DOMAIN,
-                shape=src.get_normal_output_shape(),
-                inWidth=inw,
-                outWidth=outw,
-                dataType=src.get_output_datatype().name,
-            )
+            dwc = make_dwc(src, dst)
             _insert_after(model, node, nxt, dwc)
             return model.transform(GiveUniqueNodeNames()), True
         return model, False
 
 
 class InsertFIFO(Transformation):
-    """A StreamingFIFO on every edge between two layers, on the wide side of any width
-    conversion (where words arrive or leave at full rate), ``depth`` words deep; by default one
-    frame, so no layer waits for its consumer while it works through a frame."""
+    """A StreamingFIFO on every edge between two layers, on the side of any width conversion
+    that ``fifo_on_output`` picks, ``depth`` words deep; by default one frame, so no layer waits
+    for its consumer while it works through a frame."""
 
     def __init__(self, depth: int | None = None):
         super().__init__()
@@ -83,23 +123,11 @@ class InsertFIFO(Transformation):
             if nxt is None or any(isinstance(getCustomOp(n), StreamingFIFO) for n in path):
                 continue
             src, dst = getCustomOp(producer), getCustomOp(nxt)
-            if src.get_outstream_width() >= dst.get_instream_width():
+            fifo = make_fifo(src, dst, self.depth)
+            if fifo_on_output(src, dst):
                 before, after = producer, _hw_successor(model, producer)
-                shape = src.get_folded_output_shape()
             else:
                 before, after = path[-1], nxt
-                shape = dst.get_folded_input_shape()
-            depth = self.depth or max(2, math.prod(shape[:-1]))
-            fifo = helper.make_node(
-                "StreamingFIFO",
-                ["in"],
-                ["out"],
-                domain=DOMAIN,
-                depth=int(depth),
-                folded_shape=[int(d) for d in shape],
-                normal_shape=[*shape[:-2], int(shape[-2] * shape[-1])],
-                dataType=src.get_output_datatype().name,
-            )
             _insert_after(model, before, after, fifo)
             return model.transform(GiveUniqueNodeNames()), True
         return model, False

@@ -1,6 +1,11 @@
 // finnflow_fifo: AXI-Stream FIFO with a synchronous-read memory (DEPTH >= 2 entries) plus a
 // registered output stage (total capacity DEPTH + 1). Full throughput; the first word appears
 // 2 cycles after it is accepted. RAM_STYLE ("distributed", "block", ...) is passed to the memory.
+// With FINNFLOW_FIFO_MONITOR defined (FIFO sizing runs only, finnflow.sim.fifo_sizing), a run may
+// lower the capacity of the memory to L words (2 <= L <= DEPTH) with the plusarg
+// +FINNFLOW_FIFO_DEPTH_<instance path>=L, so that one build tries many depths, and the FIFO prints
+// "FINNFLOW_FIFO_PEAK <instance path> <n>" when the simulation ends: n is the smallest DEPTH that
+// accepts every word written in the run.
 module finnflow_fifo #(
     parameter WIDTH     = 8,
     parameter DEPTH     = 16,
@@ -44,7 +49,14 @@ module finnflow_fifo #(
   wire wr = s_axis_tvalid && s_axis_tready;
   wire rd = (count != {CB{1'b0}}) && (!dvalid || m_axis_tready);
 
+`ifdef FINNFLOW_FIFO_MONITOR
+  reg [CB-1:0] full_at;  // the capacity of this run
+  initial
+    if (!$value$plusargs($sformatf("FINNFLOW_FIFO_DEPTH_%m=%%d"), full_at)) full_at = C_FULL;
+  assign s_axis_tready = (count != full_at);
+`else
   assign s_axis_tready = (count != C_FULL);
+`endif
   assign m_axis_tvalid = dvalid;
   assign m_axis_tdata  = dout;
 
@@ -68,4 +80,16 @@ module finnflow_fifo #(
       else if (m_axis_tready) dvalid <= 1'b0;
     end
   end
+
+`ifdef FINNFLOW_FIFO_MONITOR
+  // a write is accepted while count != DEPTH, a read in the same cycle notwithstanding: a
+  // memory of DEPTH words takes the writes of a run iff DEPTH > count at every write
+  wire [CB-1:0] held = count + 1'b1;  // words in mem, the one written counted
+  reg  [CB-1:0] peak;
+  always @(posedge ap_clk) begin
+    if (rst) peak <= {CB{1'b0}};
+    else if (wr && held > peak) peak <= held;
+  end
+  final $display("FINNFLOW_FIFO_PEAK %m %0d", peak);
+`endif
 endmodule

@@ -1,0 +1,201 @@
+"""Folding benchmark: the optimizer (``folding: maximize``) against FINN-style greedy folding
+(``SetFolding`` towards a target, the best target whose design fits the same budget), for the
+FC networks at several precisions on each board, under the calibrated resource model.
+
+Writes ``bench/results/folding.json`` and ``folding.md``, and the chosen folding of each design
+to ``build_configs/folding/<board>/<network>_<precision>.json`` (FINN's format). Structure alone
+sets folding and resources, so the networks are exported untrained (MNIST shape, 8-bit input).
+With ``--size-fifos`` each design's FIFOs are sized from rtlsim on real MNIST test images (which
+fails unless the sized design runs at the optimizer's cycles per frame, bit-exact), and the
+sized depths go into the JSON.
+
+    python bench/folding_bench.py [--networks TFC,SFC,LFC] [--precisions w1a1,...] [--size-fifos]
+"""
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from finnflow.boards import RESOURCES, get_board
+from finnflow.errors import FoldingError
+from finnflow.execute import execute
+from finnflow.export import export_qonnx
+from finnflow.folding import (
+    ApplyFolding,
+    FoldingSearch,
+    SetFolding,
+    folding_config,
+    optimize_folding,
+)
+from finnflow.hw.estimate import estimate_network
+from finnflow.hw.resources import calibrated_with
+from finnflow.networks import build_fc, parse_precision
+from finnflow.sim.fifo_sizing import size_fifos
+from finnflow.training import load_dataset
+from finnflow.transforms import cleanup, convert_to_hw, split_dataflow, stitch, streamline
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+CONFIGS = ROOT / "build_configs" / "folding"
+CLOCK_MHZ = 100.0
+SIZING_FRAMES = 8
+
+
+def partitioned(network: str, precision: str):
+    """The partitioned hardware graph of an untrained FC network on MNIST-shaped input."""
+    torch.manual_seed(0)
+    net = build_fc(784, 10, parse_precision(precision), network, None, 1.0, 8)
+    net.eval()
+    with tempfile.TemporaryDirectory() as d:
+        model = export_qonnx(net, 784, Path(d) / "model.onnx")
+    return split_dataflow(convert_to_hw(streamline(cleanup(model))))
+
+
+def sized(folded, part, work: Path) -> tuple:
+    """``folded`` with FIFOs sized from rtlsim on MNIST test images, and the sizing report."""
+    x = load_dataset("mnist").x_test[:SIZING_FRAMES]
+    pre = part.preprocess
+    x_int = execute(pre, x)[pre.graph.output[0].name]
+    return size_fifos(folded, x_int, work)
+
+
+def greedy_best(model, board, io_cycles: int) -> dict | None:
+    """The fastest SetFolding design (targets over the achievable cycle counts, no faster than
+    the I/O bound) whose stitched estimate fits the board's budget."""
+    t0 = time.perf_counter()
+    counts = [c for c in FoldingSearch(model, board).cycle_counts() if c >= io_cycles]
+    for target in counts or [io_cycles]:
+        est = estimate_network(stitch(model.transform(SetFolding(target))), CLOCK_MHZ, board)
+        if est["fits_board"]:
+            return {
+                "cycles": est["max_cycles"],
+                "fps": round(CLOCK_MHZ * 1e6 / max(est["max_cycles"], io_cycles), 1),
+                "resources": {r: est[r] for r in RESOURCES},
+                "seconds": round(time.perf_counter() - t0, 2),
+            }
+    return None
+
+
+def run_case(network: str, precision: str, board_name: str, size: bool, work: Path) -> dict:
+    board = get_board(board_name)
+    part = partitioned(network, precision)
+    model = part.dataflow
+    row = {"network": network, "precision": precision, "board": board.name}
+    try:
+        plan = optimize_folding(model, board, CLOCK_MHZ)
+    except FoldingError as e:
+        row["infeasible"] = str(e)
+        return row
+    folded = stitch(model.transform(ApplyFolding(plan.folding)))
+    est = estimate_network(folded, CLOCK_MHZ, board)
+    assert est["max_cycles"] == plan.cycles and est["fits_board"]
+    if size:
+        folded, report = sized(folded, part, work / f"{network}_{precision}_{board.name}")
+        row["fifo_sizing"] = report.to_dict()
+    out = CONFIGS / board.name / f"{network.lower()}_{precision}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(folding_config(folded), indent=1) + "\n")
+    row.update(plan.to_dict())
+    row["folding_json"] = str(out.relative_to(ROOT))
+    greedy = greedy_best(model, board, plan.io_bound_cycles)
+    row["greedy"] = greedy
+    if greedy:
+        row["ratio_to_greedy"] = round(plan.fps / greedy["fps"], 3) if greedy else None
+    return row
+
+
+def _sizing(report: dict | None) -> str:
+    if report is None:
+        return "- | - | -"
+    return (
+        f"{report['bits_before']:,} -> {report['bits_after']:,} "
+        f"| {report['cycles_per_frame']:g} | {report['seconds']:.0f}"
+    )
+
+
+def markdown(rows: list[dict], meta: dict) -> str:
+    lines = [
+        "# Folding: optimizer vs greedy (FINN SetFolding) within the board's budget",
+        "",
+        f"`python bench/folding_bench.py`; {meta['clock_mhz']:g} MHz, budget = "
+        f"{meta['usable']:.0%} of the device, resource model calibrated with "
+        f"{meta['yosys']}, one-frame FIFOs; LUT and BRAM18 as shares of the budget. The compute "
+        "bound spends the LUT budget on MAC lanes at each layer's cheapest LUTs per lane; "
+        "the lower bound is the lower of it and the I/O bound.",
+        "",
+        "| network | precision | board | FPS | cycles | LUT | BRAM18 | bound by | greedy FPS "
+        "| x greedy | of compute bound | of I/O bound | of lower bound | search s "
+        "| FIFO bits: one frame -> sized | rtlsim cycles | sizing s |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: "
+        "| ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        head = f"| {r['network']} | {r['precision']} | {r['board']} "
+        if "infeasible" in r:
+            lines.append(head + "| does not fit |" + " |" * 13)
+            continue
+        u = r["utilization"]
+        g = r["greedy"]
+        lines.append(
+            head + f"| {r['fps']:,.0f} | {r['cycles']} | {u['lut']:.0%} | {u['bram18']:.0%} "
+            f"| {r['binding']} | {g['fps'] if g else 0:,.0f} "
+            f"| {r.get('ratio_to_greedy') or '-'} | {r['fraction_of_compute_bound']:.0%} "
+            f"| {r['fraction_of_io_bound']:.0%} | {r['fraction_of_lower_bound']:.0%} "
+            f"| {r['seconds']:.2f} | {_sizing(r.get('fifo_sizing'))} |"
+        )
+    infeasible = [r for r in rows if "infeasible" in r]
+    if infeasible:
+        lines += ["", "Designs that do not fit (the optimizer's error):", ""]
+        lines += [
+            f"- {r['network']} {r['precision']} on {r['board']}: {r['infeasible']}"
+            for r in infeasible
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--networks", default="TFC,SFC,LFC")
+    ap.add_argument("--precisions", default="w1a1,w1a2,w2a2,w4a4")
+    ap.add_argument("--boards", default="Pynq-Z1,Ultra96")
+    ap.add_argument("--size-fifos", action="store_true", help="size FIFOs from rtlsim")
+    ap.add_argument("--work", default="build/folding_bench", help="rtlsim work folder")
+    args = ap.parse_args()
+    rows = []
+    for network in args.networks.split(","):
+        for precision in args.precisions.split(","):
+            for board in args.boards.split(","):
+                row = run_case(network, precision, board, args.size_fifos, Path(args.work))
+                rows.append(row)
+                print(
+                    f"{network} {precision} {board}: "
+                    + (
+                        "does not fit"
+                        if "infeasible" in row
+                        else f"{row['fps']:,.0f} FPS ({row['binding']}), greedy "
+                        f"{row['greedy']['fps'] if row['greedy'] else 0:,.0f}, "
+                        f"{row['seconds']:.2f} s"
+                    ),
+                    flush=True,
+                )
+    meta = {
+        "clock_mhz": CLOCK_MHZ,
+        "usable": get_board("Pynq-Z1").usable,
+        "yosys": calibrated_with(),
+        "python": sys.version.split()[0],
+        "machine": platform.machine(),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "folding.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
+    (RESULTS / "folding.md").write_text(markdown(rows, meta))
+    print(f"wrote {RESULTS / 'folding.json'} and folding.md")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,387 @@
+"""Resource-aware folding: the per-layer folding that maximizes frames per second within a
+board's budget under the resource model, the width converters and FIFOs between layers included.
+
+The search is exact for the model. A design's cycles per frame are its slowest layer's, so its
+FPS is set by a bound T on every layer's cycles, and T can be restricted to the distinct cycle
+counts the layers' foldings achieve. For a given T each layer may take any folding of at most T
+cycles, and the cost of a chain of layers is the sum of per-layer costs plus, per edge, the
+converter and FIFO that ``stitch`` inserts, which depend only on the stream shapes on either side
+of the edge. A dynamic program along the chain keeps, for each stream shape leaving the layers
+so far, the Pareto front of the resource vectors (LUT, FF, BRAM18, URAM, DSP) of all partial
+designs ending in that shape; a partial design that a front member dominates can never complete
+into a design that is better in any resource, so pruning keeps every optimum, and vectors over
+the budget are dropped (costs only grow). T is feasible when a vector survives the last layer.
+Raising T only adds foldings, so feasibility is monotone and a binary search over the distinct
+cycle counts finds the smallest feasible T. At the chosen T (never below the board's I/O bound,
+where more parallelism buys nothing) the design with the smallest sum of budget fractions is
+taken: the minimum of a monotone cost over a set is attained on its Pareto front.
+
+The fronts stay small because layers' options are few (divisor pairs times memory styles) and
+the block RAM and DSP counts take few values; see ``bench/folding_bench.py`` for run times."""
+
+import itertools
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.registry import getCustomOp
+
+from finnflow.boards import RESOURCES, Board, io_bound_cycles
+from finnflow.errors import FoldingError
+from finnflow.hw.base import hw_nodes
+from finnflow.transforms.stitch import edge_nodes
+
+
+def estimate_resources(op) -> np.ndarray:
+    """LUT, FF, BRAM18, URAM and DSP of one node under the resource model, in RESOURCES order."""
+    return np.array(
+        [
+            op.lut_estimation(),
+            op.ff_estimation(),
+            op.bram_estimation(),
+            op.uram_estimation(),
+            op.dsp_estimation(),
+        ],
+        dtype=np.int64,
+    )
+
+
+@dataclass(frozen=True)
+class _Option:
+    """One folding of one layer."""
+
+    attrs: dict
+    cycles: int
+    cost: np.ndarray = field(compare=False)
+    in_key: tuple
+    out_key: tuple
+    lanes: int
+
+
+def _set(op, attrs: dict) -> None:
+    for a, v in attrs.items():
+        op.set_nodeattr(a, v)
+
+
+def layer_options(op) -> list[_Option]:
+    """Every folding of the layer ``op`` (its attributes are restored afterwards)."""
+    space = op.get_folding_space()
+    saved = {a: op.get_nodeattr(a) for a in space}
+    options = []
+    for values in itertools.product(*space.values()):
+        attrs = dict(zip(space, values, strict=True))
+        _set(op, attrs)
+        options.append(
+            _Option(
+                attrs,
+                int(op.get_exp_cycles()),
+                estimate_resources(op),
+                tuple(op.get_folded_input_shape()),
+                tuple(op.get_folded_output_shape()),
+                int(op.datapath_lanes()),
+            )
+        )
+    _set(op, saved)
+    return options
+
+
+def _pareto(vecs: np.ndarray) -> np.ndarray:
+    """Indices of the rows of ``vecs`` that no other row dominates (ties keep one)."""
+    if len(vecs) <= 1:
+        return np.arange(len(vecs))
+    order = np.lexsort(vecs.T[::-1])
+    kept: list[int] = []
+    for i in order:
+        if kept and np.any(np.all(vecs[kept] <= vecs[i], axis=1)):
+            continue
+        kept.append(int(i))
+    return np.array(kept)
+
+
+class _Front:
+    """Pareto-pruned resource vectors, each with the option index chosen per layer."""
+
+    def __init__(self, vecs: list[np.ndarray], picks: list[tuple], budget: np.ndarray):
+        if vecs:
+            arr = np.array(vecs)
+            ok = np.all(arr <= budget, axis=1)
+            arr, picks = arr[ok], [p for p, k in zip(picks, ok, strict=True) if k]
+            keep = _pareto(arr)
+            self.vecs = arr[keep] if len(arr) else arr
+            self.picks = [picks[i] for i in keep]
+        else:
+            self.vecs, self.picks = np.zeros((0, len(budget)), dtype=np.int64), []
+
+    def __len__(self) -> int:
+        return len(self.picks)
+
+
+@dataclass
+class FoldingPlan:
+    """The optimizer's choice and what it costs, against the board."""
+
+    board: str
+    clock_mhz: float
+    folding: dict  # node name -> folding attributes (FINN's JSON entries)
+    cycles: int
+    resources: dict  # estimate of the stitched design, one-frame FIFOs
+    budget: dict
+    binding: str  # what stops a faster design
+    io_bound_cycles: int
+    compute_bound_fps: float
+    seconds: float
+
+    @property
+    def fps(self) -> float:
+        return self.clock_mhz * 1e6 / self.cycles
+
+    @property
+    def io_bound_fps(self) -> float:
+        return self.clock_mhz * 1e6 / self.io_bound_cycles
+
+    def to_dict(self) -> dict:
+        lower = min(self.io_bound_fps, self.compute_bound_fps)
+        return {
+            "board": self.board,
+            "clock_mhz": self.clock_mhz,
+            "cycles": self.cycles,
+            "fps": round(self.fps, 1),
+            "resources": self.resources,
+            "budget": self.budget,
+            "utilization": {
+                r: round(self.resources[r] / self.budget[r], 4) if self.budget[r] else None
+                for r in RESOURCES
+            },
+            "binding": self.binding,
+            "io_bound_cycles": self.io_bound_cycles,
+            "io_bound_fps": round(self.io_bound_fps, 1),
+            "compute_bound_fps": round(self.compute_bound_fps, 1),
+            "fraction_of_io_bound": round(self.fps / self.io_bound_fps, 4),
+            "fraction_of_compute_bound": round(self.fps / self.compute_bound_fps, 4),
+            "fraction_of_lower_bound": round(min(self.fps, lower) / lower, 4),
+            "seconds": round(self.seconds, 3),
+            "folding": self.folding,
+        }
+
+
+class FoldingSearch:
+    """The options of every layer of a dataflow chain and the stitching cost of every edge, for
+    searches over foldings of one model on one board."""
+
+    def __init__(self, model: ModelWrapper, board: Board):
+        self.board = board
+        self.nodes = hw_nodes(model)
+        if not self.nodes:
+            raise FoldingError("the dataflow graph has no hardware layers to fold")
+        for a, b in itertools.pairwise(self.nodes):
+            if list(b.input)[:1] != list(a.output)[:1]:
+                raise FoldingError(
+                    f"folding search needs a chain of layers; {b.name} does not read {a.name}"
+                )
+        self.ops = [getCustomOp(n) for n in self.nodes]
+        self.options = [layer_options(op) for op in self.ops]
+        self.edges = [self._edge_costs(i) for i in range(len(self.ops) - 1)]
+        self.budget = np.array([board.budget()[r] for r in RESOURCES], dtype=np.int64)
+
+    def _edge_costs(self, i: int) -> dict:
+        """(cycles, resources) of the converter and FIFO on edge i -> i+1, per (out shape, in
+        shape)."""
+        src, dst = self.ops[i], self.ops[i + 1]
+        saved = [{a: op.get_nodeattr(a) for a in op.get_folding_space()} for op in (src, dst)]
+        outs = {o.out_key: o.attrs for o in self.options[i]}
+        ins = {o.in_key: o.attrs for o in self.options[i + 1]}
+        costs = {}
+        for (ok, oa), (ik, ia) in itertools.product(outs.items(), ins.items()):
+            _set(src, oa)
+            _set(dst, ia)
+            ops = [getCustomOp(n) for n in edge_nodes(src, dst)]
+            costs[ok, ik] = (
+                max(int(op.get_exp_cycles()) for op in ops),
+                sum((estimate_resources(op) for op in ops), np.zeros(len(RESOURCES), np.int64)),
+            )
+        _set(src, saved[0])
+        _set(dst, saved[1])
+        return costs
+
+    def cycle_counts(self) -> list[int]:
+        """The distinct cycle counts a design can have (those of the layers' foldings and of the
+        converters between them) no smaller than the slowest layer's fastest folding."""
+        floor = max(min(o.cycles for o in opts) for opts in self.options)
+        counts = {o.cycles for opts in self.options for o in opts}
+        counts |= {c for edge in self.edges for c, _ in edge.values()}
+        return sorted(c for c in counts if c >= floor)
+
+    def front(self, cycles: int, budget: np.ndarray | None = None) -> _Front:
+        """Pareto front of complete designs whose every layer takes at most ``cycles`` cycles,
+        within ``budget`` (the board's unless given)."""
+        budget = self.budget if budget is None else budget
+        fronts: dict[tuple, _Front] = {None: _Front([np.zeros_like(budget)], [()], budget)}
+        for i, opts in enumerate(self.options):
+            allowed = [(k, o) for k, o in enumerate(opts) if o.cycles <= cycles]
+            merged: dict[tuple, _Front] = {}
+            for in_key in {o.in_key for _, o in allowed}:
+                vecs, picks = [], []
+                for out_key, f in fronts.items():
+                    edge_cycles, edge = self.edges[i - 1][out_key, in_key] if i else (0, 0)
+                    if edge_cycles <= cycles:
+                        vecs.extend(f.vecs + edge)
+                        picks.extend(f.picks)
+                merged[in_key] = _Front(vecs, picks, budget)
+            grouped: dict[tuple, tuple[list, list]] = {}
+            for k, o in allowed:
+                m = merged[o.in_key]
+                vecs, picks = grouped.setdefault(o.out_key, ([], []))
+                vecs.extend(m.vecs + o.cost)
+                picks.extend(p + (k,) for p in m.picks)
+            fronts = {key: _Front(v, p, budget) for key, (v, p) in grouped.items()}
+            fronts = {key: f for key, f in fronts.items() if len(f)}
+            if not fronts:
+                break
+        vecs = [v for f in fronts.values() for v in f.vecs]
+        picks = [p for f in fronts.values() for p in f.picks]
+        return _Front(vecs, picks, budget)
+
+    def minimum_needs(self, cycles: int) -> np.ndarray:
+        """Per resource, the least any design of at most ``cycles`` cycles per frame needs (each
+        minimized on its own, so a design meeting all of them at once may not exist)."""
+        return np.array([self._least(cycles, r) for r in range(len(RESOURCES))])
+
+    def _least(self, cycles: int, r: int) -> int:
+        """Chain DP over one resource: the least of resource ``r`` of any design."""
+        best: dict = {None: 0}
+        for i, opts in enumerate(self.options):
+            nxt: dict = {}
+            for o in opts:
+                edges = [
+                    v + (self.edges[i - 1][k, o.in_key][1][r] if i else 0)
+                    for k, v in best.items()
+                    if not i or self.edges[i - 1][k, o.in_key][0] <= cycles
+                ]
+                if o.cycles > cycles or not edges:
+                    continue
+                cost = min(edges) + o.cost[r]
+                if o.out_key not in nxt or cost < nxt[o.out_key]:
+                    nxt[o.out_key] = cost
+            best = nxt
+        return int(min(best.values()))
+
+    def cycles_of(self, picks: tuple) -> int:
+        """Cycles per frame of the design that takes option ``picks[i]`` for layer i."""
+        chosen = [self.options[i][k] for i, k in enumerate(picks)]
+        edges = [
+            self.edges[i][a.out_key, b.in_key][0]
+            for i, (a, b) in enumerate(itertools.pairwise(chosen))
+        ]
+        return max([o.cycles for o in chosen] + edges)
+
+    def lane_cost_work(self) -> float:
+        """LUTs a frame's work costs at each layer's cheapest LUTs per lane: the sum over layers
+        of (cycles x lanes, which no folding changes) x (fewest LUTs per lane of any folding)."""
+        total = 0.0
+        for opts in self.options:
+            work = opts[0].cycles * opts[0].lanes
+            total += work * min(o.cost[0] / max(o.lanes, 1) for o in opts)
+        return total
+
+    def plan(self, picks: tuple, vec: np.ndarray, cycles: int, binding: str, **kw) -> FoldingPlan:
+        folding = {
+            n.name: dict(self.options[i][k].attrs)
+            for i, (n, k) in enumerate(zip(self.nodes, picks, strict=True))
+        }
+        return FoldingPlan(
+            board=self.board.name,
+            folding=folding,
+            cycles=cycles,
+            resources={r: int(v) for r, v in zip(RESOURCES, vec, strict=True)},
+            budget={r: int(b) for r, b in zip(RESOURCES, self.budget, strict=True)},
+            binding=binding,
+            **kw,
+        )
+
+    def cheapest(self, front: _Front) -> tuple[tuple, np.ndarray]:
+        """The front member with the smallest sum of budget fractions."""
+        scale = 1.0 / np.maximum(self.budget, 1)
+        i = int(np.argmin(front.vecs @ scale))
+        return front.picks[i], front.vecs[i]
+
+    def over_budget_message(self, cycles: int) -> str:
+        """What is over and by how much when no design of ``cycles`` cycles fits: resources
+        that no design gets within budget, else per resource the least it needs when every
+        other resource fits."""
+        need = self.minimum_needs(cycles)
+        over = [r for r in range(len(RESOURCES)) if need[r] > self.budget[r]]
+        if not over:
+            for r in range(len(RESOURCES)):
+                relaxed = self.budget.copy()
+                relaxed[r] = np.iinfo(np.int64).max // 4
+                front = self.front(cycles, relaxed)
+                if len(front):
+                    need[r] = front.vecs[:, r].min()
+                    over.append(r)
+            others = "when everything else fits"
+        else:
+            others = "however folded"
+        return "; ".join(
+            f"{RESOURCES[r].upper()} {need[r]} > {self.budget[r]} (over by "
+            f"{need[r] - self.budget[r]}) {others}"
+            for r in over
+        )
+
+
+def frame_bits(model: ModelWrapper) -> tuple[int, int]:
+    """Bits of one frame's input and output of the dataflow graph, packed without padding."""
+    nodes = hw_nodes(model)
+    first, last = getCustomOp(nodes[0]), getCustomOp(nodes[-1])
+    return (
+        int(np.prod(first.get_normal_input_shape()[1:])) * first.get_input_datatype().bitwidth(),
+        int(np.prod(last.get_normal_output_shape()[1:])) * last.get_output_datatype().bitwidth(),
+    )
+
+
+def optimize_folding(model: ModelWrapper, board: Board, clock_mhz: float) -> FoldingPlan:
+    """The fastest folding of ``model``'s layers within ``board``'s budget; among equally fast
+    ones, the cheapest. Raises FoldingError naming what is over when nothing fits."""
+    t0 = time.perf_counter()
+    search = FoldingSearch(model, board)
+    io_cycles = io_bound_cycles(board, *frame_bits(model))
+    counts = search.cycle_counts()
+    if not len(search.front(counts[-1])):
+        raise FoldingError(
+            f"no folding fits the {board.name} ({board.usable:.0%} of the device usable): it "
+            f"needs {search.over_budget_message(counts[-1])}; choose a larger board, or lower "
+            "the precision or the width"
+        )
+    lo, hi = 0, len(counts) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if len(search.front(counts[mid])):
+            hi = mid
+        else:
+            lo = mid + 1
+    fastest = counts[lo]
+    at = max(c for c in counts if c <= max(fastest, io_cycles))
+    picks, vec = search.cheapest(search.front(at))
+    if fastest <= io_cycles:
+        binding = "io"
+    elif lo == 0:
+        binding = "unfolded"
+    else:
+        need = search.minimum_needs(counts[lo - 1])
+        over = [RESOURCES[r] for r in range(len(RESOURCES)) if need[r] > search.budget[r]]
+        if over:
+            binding = "+".join(over)
+        else:
+            use = vec / np.maximum(search.budget, 1)
+            binding = "+".join(RESOURCES[r] for r in np.argsort(-use)[:2]) + " jointly"
+    plan = search.plan(
+        picks,
+        vec,
+        search.cycles_of(picks),
+        binding,
+        clock_mhz=clock_mhz,
+        io_bound_cycles=io_cycles,
+        compute_bound_fps=clock_mhz * 1e6 * search.budget[0] / search.lane_cost_work(),
+        seconds=time.perf_counter() - t0,
+    )
+    return plan

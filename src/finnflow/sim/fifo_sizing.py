@@ -1,0 +1,275 @@
+"""FIFO depths sized from rtlsim: each StreamingFIFO gets the smallest depth with which the design
+runs at its expected cycles per frame ``T`` (the slowest node's ``get_exp_cycles()``).
+
+Method (one Verilator build, a few runs). The RTL is generated with every FIFO deep enough never
+to fill and built with the FIFO monitor (``FINNFLOW_FIFO_MONITOR``, ``finnflow_fifo.sv``), which
+reports per FIFO ``need = max(count + 1)`` over the cycles where a word is written (``count``: the
+words in its memory) and lets a run lower each FIFO's capacity with a plusarg.
+
+1. Reference: the input is throttled to the design's rate (frame ``k`` offered from cycle
+   ``k * T`` on, each frame's words as fast as they are taken), the output always ready. No node
+   ever waits for a full FIFO, so this is the design's as-soon-as-possible schedule at rate
+   ``T``. With no slack at all it may settle a cycle or so per frame slower (a width converter
+   that stalled in an unlucky phase can leave a bubble in its consumer's burst every frame);
+   step 3 decides.
+2. Depths: a memory of ``DEPTH`` words takes a write iff ``count != DEPTH`` (the output register
+   holds one more word, but a read in the same cycle frees no place in time), so
+   ``DEPTH = max(2, need)`` takes every write of the reference run and ``need - 1`` refuses one.
+   Each node's ``tvalid`` is a register and its state ignores ``tready`` while ``tvalid`` is low,
+   so by induction over the cycles the sized design replays the reference schedule exactly:
+   these are the smallest depths that keep that schedule (a producer with slack might be stalled
+   by a shallower FIFO without slowing the design; such depths are not searched for).
+3. Verification: the same binary, each FIFO's capacity lowered to its depth (cycle for cycle a
+   build with that ``DEPTH``: the depth only enters through the full condition), unthrottled,
+   must run at exactly ``T`` cycles per frame (``steady_state_interval``), bit-exact against the
+   Python execution. If it does not, an unthrottled run with the deep FIFOs tells whether any
+   depth can help (FifoSizingError if not); else the depths are doubled, a bounded number of
+   times, then FifoSizingError. A FIFO that filled in the reference run is made deeper and the
+   RTL rebuilt.
+
+Frames. Peaks and cycles per frame are those of the periodic steady state, reached once the
+pipeline has filled: each layer settles after the one feeding it, and in a balanced design the
+frames can end a cycle late for a few frames while the layers find their phases. Runs start
+with ``layers + 2`` frames (layers: nodes other than FIFOs and converters) and double, a bounded
+number of times, until the second half of the frames ends evenly spaced; cycles per frame are
+averaged over that half. Timing does not depend on the data, so the given frames are repeated.
+"""
+
+import re
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.registry import getCustomOp
+
+from finnflow.errors import ConfigError, FifoSizingError, UnsupportedOpError
+from finnflow.execute import execute
+from finnflow.folding import ApplyFolding
+from finnflow.hw.base import hw_nodes
+from finnflow.hw.estimate import expected_cycles
+from finnflow.hw.stitching import StreamingDataWidthConverter, StreamingFIFO
+from finnflow.rtl.generate import StitchedDesign, generate_rtl
+from finnflow.sim.rtlsim import RtlsimResult, run_design
+from finnflow.tools import find_verilator
+
+MONITOR = "FINNFLOW_FIFO_MONITOR"
+_PEAK = re.compile(r"^FINNFLOW_FIFO_PEAK (\S+) (\d+)$", re.MULTILINE)
+DEEP_FRAMES = 4  # reference depth of a FIFO, in frames of its words; 4x more where it filled
+REBUILDS = 2
+LONGER_RUNS = 3  # doublings of a run's frames while its second half is not yet periodic
+
+
+@dataclass
+class FifoDepth:
+    """One FIFO's depth (stream words) before and after sizing."""
+
+    name: str
+    width: int  # stream bits
+    depth_before: int
+    depth_after: int
+
+
+@dataclass
+class FifoSizingReport:
+    """What sizing set and measured; ``to_dict`` for JSON reports."""
+
+    fifos: list[FifoDepth]
+    bits_before: int  # sum of depth x width
+    bits_after: int
+    expected_cycles: int  # max get_exp_cycles() over the hardware nodes
+    cycles_per_frame: float  # measured, unthrottled, with the sized FIFOs
+    reference_cycles_per_frame: float  # the throttled run with FIFOs that never fill
+    frames: int  # of the last run
+    builds: int
+    runs: int
+    build_seconds: float
+    seconds: float  # all of the sizing
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["build_seconds"] = round(self.build_seconds, 3)
+        out["seconds"] = round(self.seconds, 3)
+        return out
+
+
+def _with_depths(model: ModelWrapper, depths: dict[str, int]) -> ModelWrapper:
+    return model.transform(ApplyFolding({k: {"depth": int(v)} for k, v in depths.items()}))
+
+
+def _frames(model: ModelWrapper, x_int: np.ndarray, frames: int | None) -> np.ndarray:
+    """``frames`` integer input frames [frames, elements], the given ones repeated, checked
+    against the first node's input stream."""
+    nodes = hw_nodes(model)
+    first = getCustomOp(nodes[0])
+    elements = int(np.prod(first.get_normal_input_shape()[1:]))
+    x = np.asarray(x_int)
+    if x.size == 0 or x.size % elements or not np.issubdtype(x.dtype, np.number):
+        raise ConfigError(
+            f"x_int holds {x.size} {x.dtype} values, not whole frames of the {elements} integers "
+            f"{nodes[0].name} reads"
+        )
+    x = x.reshape(-1, elements)
+    lo, hi = first.get_instream_format().value_range()
+    if not np.array_equal(x, np.round(x)) or x.min() < lo or x.max() > hi:
+        raise ConfigError(
+            f"x_int holds values in [{x.min()}, {x.max()}]; {nodes[0].name} reads integers in "
+            f"[{lo}, {hi}]: give the dataflow region's integer inputs (after preprocessing)"
+        )
+    if frames is None:
+        stitching = (StreamingFIFO, StreamingDataWidthConverter)
+        frames = sum(not isinstance(getCustomOp(n), stitching) for n in nodes) + 2
+    if frames < 4:
+        raise ConfigError(f"frames={frames}: FIFO sizing needs at least 4 frames")
+    return x[np.arange(frames) % len(x)].astype(np.int64)
+
+
+class _Bench:
+    """Runs of one monitor build on frames repeated from ``base``, each checked bit-exact."""
+
+    def __init__(self, base, expected, work_dir: Path, period: int):
+        self.design: StitchedDesign | None = None
+        self.base, self.expected, self.period = base, expected, period
+        self.build_dir, self.runs, self.build_seconds = work_dir / "verilator", 0, 0.0
+
+    def run(self, frames: int, **options) -> RtlsimResult:
+        pick = np.arange(frames) % len(self.base)
+        # throttled, the input idles for up to a frame: no deadlock
+        idle = 10_000 + 4 * self.period
+        res = run_design(
+            self.design,
+            self.base[pick],
+            self.build_dir,
+            defines=(MONITOR,),
+            max_idle=idle,
+            **options,
+        )
+        self.runs += 1
+        self.build_seconds += res.build_seconds
+        if not np.array_equal(res.outputs, self.expected[pick]):
+            raise FifoSizingError("the design's outputs differ from the Python execution")
+        return res
+
+    def settled(self, frames: int, **options) -> RtlsimResult:
+        """A run whose second half of frames ends evenly spaced (the pipeline filled), doubling
+        its frames while not (a bounded number of times)."""
+        for _ in range(LONGER_RUNS + 1):
+            res = self.run(frames, **options)
+            ends = res.frame_ends
+            if len(set(np.diff(ends[len(ends) // 2 :]).tolist())) <= 1:
+                break
+            frames *= 2
+        return res
+
+
+def _check_rate(res: RtlsimResult, period: int, what: str, why: str) -> None:
+    if res.cycles_per_frame != period:
+        raise FifoSizingError(
+            f"{what}, the design runs at {res.cycles_per_frame:g} cycles per frame, not the "
+            f"expected {period}: {why}"
+        )
+
+
+NO_DEPTH_HELPS = (
+    "a node is slower than its get_exp_cycles() (or a width converter paces its consumer's "
+    "bursts), which no FIFO depth can fix"
+)
+
+
+@dataclass
+class _Reference:
+    """The monitor build with FIFOs that never fill and its throttled run."""
+
+    bench: _Bench
+    deep: dict[str, int]  # per FIFO: its depth in the build
+    path: dict[str, str]  # per FIFO: its instance path
+    need: dict[str, int]  # per FIFO: the monitor's peak
+    frames: int  # of the settled run
+    cycles_per_frame: float
+    builds: int
+
+    def run(self, depths: dict[str, int] | None = None) -> RtlsimResult:
+        """An unthrottled run, each FIFO's capacity lowered to ``depths`` (default: none)."""
+        limits = {f"FINNFLOW_FIFO_DEPTH_{self.path[k]}": d for k, d in (depths or {}).items()}
+        return self.bench.settled(self.frames, plusargs=limits)
+
+
+def _reference(model: ModelWrapper, base, expected, work_dir: Path, period: int) -> _Reference:
+    fifos = [n for n in hw_nodes(model) if isinstance(getCustomOp(n), StreamingFIFO)]
+    deep = {n.name: DEEP_FRAMES * getCustomOp(n).get_number_output_values() + 2 for n in fifos}
+    bench = _Bench(base, expected, work_dir, period)
+    for builds in range(1, REBUILDS + 2):
+        bench.design = generate_rtl(_with_depths(model, deep), work_dir / "rtl")
+        res = bench.settled(len(base), frame_interval=period)
+        peaks = {m.group(1).rsplit(".", 1)[-1]: m.groups() for m in _PEAK.finditer(res.stdout)}
+        if sorted(peaks) != sorted(deep):
+            raise FifoSizingError(
+                f"the FIFO monitor reported {sorted(peaks)}, not the FIFOs {sorted(deep)}"
+            )
+        need = {k: int(n) for k, (_, n) in peaks.items()}
+        full = [k for k in deep if need[k] >= deep[k]]
+        if not full:
+            path = {k: p for k, (p, _) in peaks.items()}
+            frames = len(res.frame_ends)
+            return _Reference(bench, deep, path, need, frames, res.cycles_per_frame, builds)
+        deep.update({k: 4 * deep[k] for k in full})
+    raise FifoSizingError(f"FIFOs {full} still filled at depths {[deep[k] for k in full]}")
+
+
+def size_fifos(
+    model: ModelWrapper,
+    x_int: np.ndarray,
+    work_dir: Path,
+    *,
+    frames: int | None = None,
+    retries: int = 2,
+) -> tuple[ModelWrapper, FifoSizingReport]:
+    """Set every StreamingFIFO's ``depth`` in the stitched, folded dataflow graph ``model`` to the
+    smallest that keeps the design at its expected cycles per frame (see the module docstring),
+    from rtlsim on the integer input frames ``x_int``, repeated to ``frames`` or more (by default
+    layers + 2). RTL and the Verilator build go under ``work_dir``. Returns the sized model (a
+    copy) and the report; raises FifoSizingError rather than return a design slower than
+    expected, ToolNotFoundError without Verilator."""
+    t0 = time.time()
+    find_verilator()
+    nodes = hw_nodes(model)
+    if not nodes:
+        raise UnsupportedOpError("the dataflow graph has no hardware layer whose FIFOs to size")
+    fifos = [n for n in nodes if isinstance(getCustomOp(n), StreamingFIFO)]
+    if not fifos and len(nodes) > 1:
+        raise ConfigError(
+            "the dataflow graph has no StreamingFIFO: stitch it first (finnflow.transforms.stitch)"
+        )
+    base = _frames(model, x_int, frames)
+    expected = execute(model, base)[model.graph.output[0].name].reshape(len(base), -1)
+    period = expected_cycles(model)
+    ref = _reference(model, base, expected.astype(np.int64), Path(work_dir), period)
+    depths = {k: max(2, n) for k, n in ref.need.items()}
+    res = ref.run(depths)
+    if res.cycles_per_frame != period:
+        _check_rate(ref.run(), period, "with FIFOs that never fill", NO_DEPTH_HELPS)
+    for _ in range(retries):
+        if res.cycles_per_frame == period:
+            break
+        depths = {k: min(2 * d, ref.deep[k]) for k, d in depths.items()}
+        res = ref.run(depths)
+    why = f"the depths were doubled {retries} times from the reference run's peaks"
+    _check_rate(res, period, f"with FIFO depths {depths}", why)
+    ops = {n.name: getCustomOp(n) for n in fifos}
+    width = {k: op.get_instream_width() for k, op in ops.items()}
+    before = {k: op.get_nodeattr("depth") for k, op in ops.items()}
+    report = FifoSizingReport(
+        fifos=[FifoDepth(k, width[k], before[k], depths[k]) for k in ops],
+        bits_before=sum(before[k] * width[k] for k in ops),
+        bits_after=sum(depths[k] * width[k] for k in ops),
+        expected_cycles=period,
+        cycles_per_frame=res.cycles_per_frame,
+        reference_cycles_per_frame=ref.cycles_per_frame,
+        frames=len(res.frame_ends),
+        builds=ref.builds,
+        runs=ref.bench.runs,
+        build_seconds=ref.bench.build_seconds,
+        seconds=time.time() - t0,
+    )
+    return _with_depths(model, depths), report

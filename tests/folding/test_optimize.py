@@ -1,0 +1,162 @@
+"""The folding optimizer: exact against exhaustive enumeration, consistent with the estimate of
+the stitched design, clear when nothing fits."""
+
+import itertools
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from finnflow.boards import RESOURCES, get_board, io_bound_cycles
+from finnflow.build import run_build
+from finnflow.errors import FoldingError
+from finnflow.export import export_qonnx
+from finnflow.folding import ApplyFolding, FoldingSearch, SetFolding, optimize_folding
+from finnflow.folding.optimize import frame_bits
+from finnflow.hw.estimate import estimate_network
+from finnflow.networks import build_fc, parse_precision
+from finnflow.transforms import cleanup, convert_to_hw, split_dataflow, stitch, streamline
+
+
+def partitioned(in_features: int, topology, hidden, precision: str, seed: int = 0):
+    """The partitioned hardware graph of an FC network as exported (folding needs no trained
+    weights)."""
+    torch.manual_seed(seed)
+    net = build_fc(in_features, 10, parse_precision(precision), topology, hidden, 1.0, 8)
+    net.eval()
+    with tempfile.TemporaryDirectory() as d:
+        model = export_qonnx(net, in_features, Path(d) / "model.onnx")
+    return split_dataflow(convert_to_hw(streamline(cleanup(model))))
+
+
+def dataflow(in_features: int, topology, hidden, precision: str, seed: int = 0):
+    return partitioned(in_features, topology, hidden, precision, seed).dataflow
+
+
+@pytest.fixture(scope="module")
+def small():
+    return dataflow(64, None, [6, 4], "w2a2")
+
+
+def brute_force(search: FoldingSearch):
+    """(fewest cycles, least budget-fraction cost at them) over every combination of options."""
+    budget = search.budget
+    scale = 1.0 / np.maximum(budget, 1)
+    best = None
+    for combo in itertools.product(*search.options):
+        vec, cycles = sum(o.cost for o in combo), max(o.cycles for o in combo)
+        for i, (a, b) in enumerate(itertools.pairwise(combo)):
+            edge_cycles, edge = search.edges[i][a.out_key, b.in_key]
+            vec, cycles = vec + edge, max(cycles, edge_cycles)
+        if np.any(vec > budget):
+            continue
+        key = (cycles, float(vec @ scale))
+        best = key if best is None or key < best else best
+    return best
+
+
+@pytest.mark.parametrize(
+    "lut, bram18",
+    [(100000, 280), (1400, 280), (900, 280), (1400, 2), (700, 0)],
+)
+def test_optimum_matches_exhaustive_search(small, lut, bram18):
+    """Fastest design within the budget, then the cheapest of those, as enumeration finds (with
+    the I/O bound out of the way, so the optimizer goes as far as the budget lets it)."""
+    board = replace(get_board("Pynq-Z1"), lut=lut, bram18=bram18, usable=1.0, dma_bits=4096)
+    search = FoldingSearch(small, board)
+    cycles, cost = brute_force(search)
+    plan = optimize_folding(small, board, 100.0)
+    vec = np.array([plan.resources[r] for r in RESOURCES])
+    assert plan.cycles == cycles
+    assert float(vec @ (1.0 / np.maximum(search.budget, 1))) == pytest.approx(cost)
+
+
+def test_plan_is_what_the_stitched_design_estimates(small):
+    board = replace(get_board("Pynq-Z1"), lut=1400)
+    plan = optimize_folding(small, board, 100.0)
+    est = estimate_network(stitch(small.transform(ApplyFolding(plan.folding))), 100.0, board)
+    assert est["max_cycles"] == plan.cycles
+    assert {r: est[r] for r in RESOURCES} == plan.resources
+    assert est["fits_board"]
+    assert plan.binding.startswith("lut")
+
+
+def test_io_bound_stops_the_search():
+    """TFC with 8-bit inputs on the PYNQ-Z1: 6,272 input bits per frame over a 64-bit DMA
+    bound it at 98 cycles (1.02 M FPS at 100 MHz); the optimizer goes no further."""
+    model = dataflow(784, "TFC", None, "w1a1")
+    board = get_board("Pynq-Z1")
+    assert frame_bits(model) == (784 * 8, 4)  # a 4-bit class index out
+    assert io_bound_cycles(board, *frame_bits(model)) == 98
+    plan = optimize_folding(model, board, 100.0)
+    assert plan.cycles == 98 and plan.binding == "io"
+    assert plan.to_dict()["fraction_of_io_bound"] == 1.0
+
+
+def test_beats_the_greedy_baseline_within_the_budget(small):
+    """SetFolding's best design that fits is never faster than the optimizer's."""
+    board = replace(get_board("Pynq-Z1"), lut=900, dma_bits=4096)
+    plan = optimize_folding(small, board, 100.0)
+    search = FoldingSearch(small, board)
+    best = None
+    for target in search.cycle_counts():
+        est = estimate_network(stitch(small.transform(SetFolding(target))), 100.0, board)
+        if est["fits_board"]:
+            best = est["max_cycles"] if best is None else min(best, est["max_cycles"])
+    assert best is not None and plan.cycles <= best
+
+
+def test_nothing_fits_names_what_is_over_and_by_how_much():
+    model = dataflow(784, "LFC", None, "w8a8")
+    with pytest.raises(FoldingError, match=r"no folding fits the Pynq-Z1.*over by \d+"):
+        optimize_folding(model, get_board("Pynq-Z1"), 100.0)
+
+
+def test_uram_board_and_zero_budget(small):
+    """A resource the board lacks can not be used: a tiny board with no block RAM keeps every
+    memory in LUTs."""
+    board = replace(get_board("Pynq-Z1"), lut=1400, bram18=0)
+    plan = optimize_folding(small, board, 100.0)
+    assert plan.resources["bram18"] == 0
+    assert all(v.get("ram_style", "distributed") == "distributed" for v in plan.folding.values())
+
+
+def test_build_maximizes_on_a_board_of_ones_own(build_dir, quick_config, verilator_tool):
+    """`folding: maximize` on a user's board through the whole flow: the plan fits, the
+    estimate of the stitched design is the plan, and rtlsim is bit-exact."""
+    board = {"name": "tiny", "part": "xc7z007sclg400-1", "lut": 3000, "ff": 6000}
+    board |= {"bram18": 20, "dsp": 0, "dma_bits": 256}
+    cfg = quick_config("w2a2", epochs=2, hidden=[32], folding="maximize", board=board)
+    cfg.rtlsim, cfg.rtlsim_frames = True, 8
+    summary = run_build(cfg, build_dir / "maximize-tiny")
+    plan, est = summary["folding_plan"], summary["estimate"]
+    assert summary["folding_mode"] == "maximize" and summary["board"] == "tiny"
+    assert plan["binding"] != "io" and plan["cycles"] == est["max_cycles"]
+    assert all(est[r] <= plan["budget"][r] for r in RESOURCES)
+    assert summary["rtlsim"]["bit_exact"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", ["Pynq-Z1", "Ultra96"])
+def test_shipped_folding_runs_at_its_estimate(board, shared_mnist, verilator_tool, tmp_path):
+    """The folding JSON shipped for TFC w2a2 (sized FIFOs included) runs in rtlsim on real MNIST
+    test images at exactly the cycles per frame the optimizer promised, bit-exact."""
+    from finnflow.execute import execute
+    from finnflow.sim.rtlsim import simulate_stitched
+    from finnflow.training import load_dataset
+
+    config = Path(__file__).parents[2] / "build_configs" / "folding" / board / "tfc_w2a2.json"
+    part = partitioned(784, "TFC", None, "w2a2")
+    folded = stitch(part.dataflow.transform(ApplyFolding(config, strict=False)))
+    folded = folded.transform(ApplyFolding(config))
+    est = estimate_network(folded, 100.0, get_board(board))
+    assert est["fits_board"] and est["max_cycles"] == (98 if board == "Pynq-Z1" else 49)
+    x = load_dataset("mnist", shared_mnist).x_test[:40]
+    x_int = execute(part.preprocess, x)[part.preprocess.graph.output[0].name]
+    _, res = simulate_stitched(folded, x_int, tmp_path)
+    expected = execute(folded, x_int)[folded.graph.output[0].name].reshape(len(x), -1)
+    assert np.array_equal(res.outputs, expected.astype(np.int64))
+    assert res.cycles_per_frame == est["max_cycles"]

@@ -1,0 +1,218 @@
+"""FIFO depth sizing from rtlsim, on digits: sized designs run at exactly the estimated cycles per
+frame, bit-exact, with no more FIFO bits than one frame per FIFO; the FIFO monitor leaves
+simulation unchanged, and its capacity limit behaves as a FIFO of that depth."""
+
+import importlib
+import shutil
+
+import numpy as np
+import pytest
+from qonnx.custom_op.registry import getCustomOp
+from random_fc import RandomFC, build_random_fc
+
+from finnflow.build import run_build
+from finnflow.errors import ConfigError, FifoSizingError, ToolNotFoundError
+from finnflow.execute import execute
+from finnflow.export import load_model
+from finnflow.folding import ApplyFolding
+from finnflow.hw.base import hw_nodes
+from finnflow.hw.estimate import estimate_network
+from finnflow.rtl import LIB_DIR, generate_rtl
+from finnflow.sim import verilator as vl
+from finnflow.sim.fifo_sizing import MONITOR, size_fifos
+from finnflow.sim.rtlsim import run_design, simulate_stitched
+from finnflow.transforms import stitch
+
+FRAMES = 20
+# the random-model finding: 48 cycles per frame in rtlsim against 40 estimated
+ISSUE = RandomFC(
+    hidden=(20, 12), w=8, a=3, input_bits=3, seed=10184, folding=((5, 16), (3, 2), (1, 3))
+)
+FOLDINGS = {  # FC 64-16-16-10 with a LabelSelect
+    "balanced": {  # every MVAU 32 cycles, read in bursts of 4, 4 and 16 words
+        "MVAU_0": {"PE": 2, "SIMD": 16},
+        "MVAU_1": {"PE": 2, "SIMD": 4},
+        "MVAU_2": {"PE": 5, "SIMD": 1},
+        "LabelSelect_0": {"PE": 1},
+    },
+    # MVAU_1 256 cycles, the others 64, 16 and 10; throttled to 256, the 4 -> 2 bit converter
+    # before MVAU_1 leaves a bubble in its burst every frame: the reference runs at 257
+    "bottleneck": {
+        "MVAU_0": {"PE": 2, "SIMD": 8},
+        "MVAU_1": {"PE": 1, "SIMD": 1},
+        "MVAU_2": {"PE": 5, "SIMD": 2},
+        "LabelSelect_0": {"PE": 1},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def issue(tmp_path_factory, digits):
+    """The random-model finding: its layers (unstitched), stitched as the build's fold step does,
+    and its integer inputs."""
+    folder = tmp_path_factory.mktemp("issue")
+    build_random_fc(ISSUE, folder, stop_step="fold")
+    pre = load_model(folder / "build/preprocess.onnx")
+    x_int = execute(pre, digits.x_test[:FRAMES])[pre.graph.output[0].name]
+    folding = {f"MVAU_{i}": {"PE": pe, "SIMD": simd} for i, (pe, simd) in enumerate(ISSUE.folding)}
+    layers = load_model(folder / "build/dataflow.onnx").transform(ApplyFolding(folding))
+    return layers, load_model(folder / "build/folded.onnx"), x_int
+
+
+@pytest.fixture(scope="module")
+def small(build_dir, digits, quick_config):
+    """A trained w2a2 FC 64-16-16-10 on digits: its dataflow graph and integer inputs."""
+    cfg = quick_config("w2a2", 8, hidden=[16, 16])
+    out = build_dir / f"fifo-sizing-{cfg.name}"
+    run_build(cfg, out, stop_step="partition")
+    pre = load_model(out / "preprocess.onnx")
+    x_int = execute(pre, digits.x_test[:FRAMES])[pre.graph.output[0].name]
+    return load_model(out / "dataflow.onnx"), x_int
+
+
+def _fold(dataflow, folding: str):
+    return stitch(dataflow.transform(ApplyFolding(FOLDINGS[folding])))
+
+
+def _python(model, x_int) -> np.ndarray:
+    return execute(model, x_int)[model.graph.output[0].name].reshape(len(x_int), -1)
+
+
+def _depths(model) -> dict[str, int]:
+    return {
+        n.name: getCustomOp(n).get_nodeattr("depth")
+        for n in hw_nodes(model)
+        if n.op_type == "StreamingFIFO"
+    }
+
+
+@pytest.fixture(scope="module")
+def issue_sized(issue, tmp_path_factory, verilator_tool):
+    _, model, x_int = issue
+    return size_fifos(model, x_int, tmp_path_factory.mktemp("issue-sizing"))
+
+
+def test_issue_case_runs_at_estimate(issue, issue_sized):
+    """Sized, the finding runs at its estimate; the FIFO after the 15 -> 6 bit converter keeps
+    the most words (MVAU_1 reads its 10 input words in a burst every 40 cycles)."""
+    _, model, x_int = issue
+    sized, report = issue_sized
+    assert report.expected_cycles == estimate_network(model, 100.0)["max_cycles"] == 40
+    assert report.cycles_per_frame == 40
+    assert report.builds == 1
+    assert _depths(sized) == {f.name: f.depth_after for f in report.fifos}
+    assert max(report.fifos, key=lambda f: f.depth_after).width == 6
+    assert report.bits_after <= report.bits_before
+    assert np.array_equal(_python(sized, x_int), _python(model, x_int))
+
+
+@pytest.mark.slow
+def test_issue_case_sized_rtl(issue, issue_sized, tmp_path):
+    """The sized design's own RTL (not the monitor build) at 40 cycles per frame, bit-exact."""
+    _, model, x_int = issue
+    sized, report = issue_sized
+    _, result = simulate_stitched(sized, x_int, tmp_path)
+    assert result.cycles_per_frame == report.cycles_per_frame == 40
+    assert np.array_equal(result.outputs, _python(model, x_int).astype(np.int64))
+
+
+@pytest.mark.slow
+def test_fifo_before_a_gcd_converter_is_a_clear_error(issue, tmp_path, monkeypatch):
+    """With the FIFO before the 15 -> 6 bit converter (which goes through 3 bits: one 6-bit word
+    every other cycle), MVAU_1's bursts wait for the converter at any depth: an error, not a
+    design slower than its estimate."""
+    layers, _, x_int = issue
+    stitch_module = importlib.import_module("finnflow.transforms.stitch")
+    monkeypatch.setattr(stitch_module, "fifo_on_output", lambda src, dst: True)
+    with pytest.raises(FifoSizingError, match="48 cycles per frame.*no FIFO depth can fix"):
+        size_fifos(stitch(layers), x_int, tmp_path)
+
+
+@pytest.mark.parametrize("folding", ["balanced", "bottleneck"])
+def test_sized_rtl_runs_at_estimate(small, folding, tmp_path, verilator_tool):
+    dataflow, x_int = small
+    model = _fold(dataflow, folding)
+    sized, report = size_fifos(model, x_int, tmp_path / "sizing")
+    expected = estimate_network(model, 100.0)["max_cycles"]
+    assert report.expected_cycles == expected and report.cycles_per_frame == expected
+    assert report.reference_cycles_per_frame >= expected
+    assert report.bits_after <= report.bits_before
+    assert all(2 <= f.depth_after for f in report.fifos)
+    _, result = simulate_stitched(sized, x_int, tmp_path / "sized")
+    assert result.cycles_per_frame == expected
+    assert np.array_equal(result.outputs, _python(model, x_int).astype(np.int64))
+
+
+def test_bad_input(small, tmp_path, monkeypatch):
+    dataflow, x_int = small
+    model = _fold(dataflow, "balanced")
+    with pytest.raises(ConfigError, match="whole frames of the 64 integers"):
+        size_fifos(model, x_int[:, :10], tmp_path)
+    with pytest.raises(ConfigError, match="integers in"):
+        size_fifos(model, x_int + 1000, tmp_path)
+    with pytest.raises(ConfigError, match="stitch it first"):
+        size_fifos(dataflow.transform(ApplyFolding(FOLDINGS["balanced"])), x_int, tmp_path)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ToolNotFoundError, match="Verilator not found"):
+        size_fifos(model, x_int, tmp_path)
+
+
+# ----------------------------------------------------------------------------- the monitor
+def _fifo(sim_dir, depth: int, monitor: bool):
+    params = {"WIDTH": 8, "DEPTH": depth}
+    defines = (MONITOR,) if monitor else ()
+    return vl.build("finnflow_fifo", sorted(LIB_DIR.glob("*.sv")), params, sim_dir / "bin", defines)
+
+
+def _trace(result) -> tuple:
+    return result.out_words, result.out_cycles, result.in_cycles, result.cycles
+
+
+def test_monitor_changes_nothing_in_a_design(small, tmp_path, verilator_tool):
+    """A stitched design built with the monitor gives the normal rtlsim's outputs at the same
+    cycles, and reports one peak per FIFO."""
+    dataflow, x_int = small
+    design = generate_rtl(_fold(dataflow, "balanced"), tmp_path / "rtl")
+    plain = run_design(design, x_int, tmp_path / "verilator")
+    watched = run_design(design, x_int, tmp_path / "verilator", defines=(MONITOR,))
+    assert np.array_equal(watched.outputs, plain.outputs)
+    assert watched.frame_ends == plain.frame_ends and watched.total_cycles == plain.total_cycles
+    assert plain.stdout == "" and watched.stdout.count("FINNFLOW_FIFO_PEAK") == 3
+
+
+@pytest.mark.parametrize(
+    "seed, bubble, backpressure", [(1, 0.0, 0.0), (2, 0.3, 0.6), (3, 0.7, 0.2)]
+)
+def test_fifo_monitor_changes_nothing(sim_dir, seed, bubble, backpressure):
+    """The monitor build runs cycle for cycle as the normal one (a separate cached binary), and a
+    capacity lowered by plusarg runs as a FIFO built with that depth."""
+    words = list(range(200))
+    stalls = dict(bubble=bubble, backpressure=backpressure, seed=seed, ready_delay=30)
+    normal, monitored = _fifo(sim_dir, 16, False), _fifo(sim_dir, 16, True)
+    assert monitored != normal
+    plain = vl.simulate(normal, words, len(words), **stalls)
+    watched = vl.simulate(monitored, words, len(words), **stalls)
+    assert plain.out_words == words and _trace(watched) == _trace(plain)
+    assert plain.stdout == "" and watched.stdout.startswith("FINNFLOW_FIFO_PEAK TOP.finnflow_fifo ")
+    limit = {"FINNFLOW_FIFO_DEPTH_TOP.finnflow_fifo": 5}
+    limited = vl.simulate(monitored, words, len(words), plusargs=limit, **stalls)
+    shallow = vl.simulate(_fifo(sim_dir, 5, False), words, len(words), **stalls)
+    assert _trace(limited) == _trace(shallow)
+    assert int(limited.stdout.split()[-1]) <= 5
+
+
+def test_monitor_peak_is_the_depth_needed(sim_dir):
+    """The output held back for 30 cycles, then one word leaves and one arrives each cycle with
+    29 in the memory: a write is taken only while the memory is not full, a read in the same
+    cycle notwithstanding, so the monitor asks for DEPTH 30. A FIFO of that depth takes every
+    word when it arrives, one of depth 29 does not."""
+    words = list(range(60))
+    binary = _fifo(sim_dir, 64, True)
+    res = vl.simulate(binary, words, len(words), ready_delay=30)
+    need = int(res.stdout.split()[-1])
+    assert need == 30
+    for depth, on_time in ((need, True), (need - 1, False)):
+        limit = {"FINNFLOW_FIFO_DEPTH_TOP.finnflow_fifo": depth}
+        r = vl.simulate(binary, words, len(words), ready_delay=30, plusargs=limit)
+        assert (r.in_cycles == res.in_cycles) is on_time
