@@ -11,26 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
+from fc_config import write_config
 
 from finnflow.cli import main
 
-QUICK = dict(
-    network="FC",
-    hidden=[16],
-    precision="w2a2",
-    dataset="digits",
-    train=dict(epochs=1),
-    verify_samples=20,
-    rtlsim=False,
-)
-
 
 def _config(tmp: Path, **changes) -> str:
-    data = {"name": "case", **QUICK, **changes}
-    path = tmp / "case.yaml"
-    path.write_text(yaml.safe_dump({k: v for k, v in data.items() if v is not None}))
-    return str(path)
+    return str(write_config(tmp / "case.yaml", name="case", **changes))
 
 
 def _file(tmp: Path, name: str, content: bytes | str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import yaml
+from fc_config import write_config
 from onnx import TensorProto, helper, numpy_helper, save
 
 from finnflow.cli import main
@@ -58,20 +58,7 @@ class _Payload:
 
 
 def _config(tmp: Path, **fields) -> Path:
-    data = {
-        "name": "safe",
-        "network": "FC",
-        "hidden": [16],
-        "precision": "w2a2",
-        "dataset": "digits",
-        "train": {"epochs": 1},
-        "verify_samples": 20,
-        "rtlsim": False,
-        **fields,
-    }
-    path = tmp / "safe.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
+    return write_config(tmp / "safe.yaml", name="safe", **fields)
 
 
 def test_checkpoint_with_code_is_refused_unrun(tmp_path, capsys, audit):

@@ -6,26 +6,21 @@ import subprocess
 import sys
 import time
 
-import yaml
+from fc_config import write_config
 
 from finnflow.build.folder import LOCK_FILE
 from finnflow.cli import main
 
-CONFIG = dict(
-    network="FC",
-    hidden=[16],
-    precision="w2a2",
-    dataset="digits",
-    train=dict(epochs=3),
-    verify_samples=50,
-    rtlsim=True,
-    rtlsim_frames=8,
-)
-
 
 def test_second_build_of_a_folder_is_refused(tmp_path, capsys, verilator_tool):
-    cfg = tmp_path / "fc.yaml"
-    cfg.write_text(yaml.safe_dump({"name": "fc", **CONFIG}))
+    cfg = write_config(
+        tmp_path / "fc.yaml",
+        name="fc",
+        train={"epochs": 3},
+        verify_samples=50,
+        rtlsim=True,
+        rtlsim_frames=8,
+    )
     out = tmp_path / "build"
     first = subprocess.Popen(
         [sys.executable, "-m", "finnflow.cli", "build", str(cfg), "--out", str(out)],

@@ -7,22 +7,11 @@ import subprocess
 import sys
 
 import pytest
-import yaml
+from fc_config import write_config
 
 from finnflow.build import STEPS, TIMING_KEYS, active_steps, run_build
 from finnflow.cli import main
 from finnflow.config import load_config
-
-CONFIG = dict(
-    network="FC",
-    hidden=[16],
-    precision="w2a2",
-    dataset="digits",
-    train=dict(epochs=2),
-    verify_samples=50,
-    rtlsim=True,
-    rtlsim_frames=8,
-)
 
 # Runs the CLI with the step named in argv[1] dying by SIGKILL: at its first file commit (after
 # the temporary file is written, before the rename), or, for a step that writes no file, after it
@@ -72,9 +61,13 @@ def outputs_state(out):
 
 @pytest.fixture(scope="module")
 def config_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("resume") / "tiny.yaml"
-    path.write_text(yaml.safe_dump(CONFIG))
-    return path
+    return write_config(
+        tmp_path_factory.mktemp("resume") / "tiny.yaml",
+        train={"epochs": 2},
+        verify_samples=50,
+        rtlsim=True,
+        rtlsim_frames=8,
+    )
 
 
 @pytest.fixture(scope="module")
