@@ -30,21 +30,13 @@ from qonnx.custom_op.registry import getCustomOp
 from finnflow.boards import RESOURCES, Board, io_bound_cycles
 from finnflow.errors import FoldingError
 from finnflow.hw.base import hw_nodes
+from finnflow.hw.estimate import node_resources
 from finnflow.transforms.stitch import edge_nodes
 
 
 def estimate_resources(op) -> np.ndarray:
-    """LUT, FF, BRAM18, URAM and DSP of one node under the resource model, in RESOURCES order."""
-    return np.array(
-        [
-            op.lut_estimation(),
-            op.ff_estimation(),
-            op.bram_estimation(),
-            op.uram_estimation(),
-            op.dsp_estimation(),
-        ],
-        dtype=np.int64,
-    )
+    """The node's resources (``node_resources``) as a vector in RESOURCES order."""
+    return np.array(list(node_resources(op).values()), dtype=np.int64)
 
 
 @dataclass(frozen=True)

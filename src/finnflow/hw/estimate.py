@@ -13,19 +13,28 @@ def expected_cycles(model: ModelWrapper) -> int:
     return max(int(getCustomOp(n).get_exp_cycles()) for n in hw_nodes(model))
 
 
+def node_resources(inst) -> dict[str, int]:
+    """LUT, FF, BRAM18, URAM and DSP of one hardware node (a custom op) under the resource
+    model, in RESOURCES order."""
+    counts = (
+        inst.lut_estimation(),
+        inst.ff_estimation(),
+        inst.bram_estimation(),
+        inst.uram_estimation(),
+        inst.dsp_estimation(),
+    )
+    return {r: int(c) for r, c in zip(RESOURCES, counts, strict=True)}
+
+
 def estimate_layers(model: ModelWrapper) -> dict:
-    """Cycles per frame and LUT/BRAM18/DSP per hardware layer, keyed by node name."""
+    """Cycles per frame and LUT/FF/BRAM18/URAM/DSP per hardware layer, keyed by node name."""
     layers = {}
     for node in hw_nodes(model):
         inst = getCustomOp(node)
         layers[node.name] = {
             "op_type": node.op_type,
             "cycles": int(inst.get_exp_cycles()),
-            "lut": int(inst.lut_estimation()),
-            "ff": int(inst.ff_estimation()),
-            "bram18": int(inst.bram_estimation()),
-            "uram": int(inst.uram_estimation()),
-            "dsp": int(inst.dsp_estimation()),
+            **node_resources(inst),
         }
     return layers
 
