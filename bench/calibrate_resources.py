@@ -4,6 +4,8 @@ estimated against measured LUT, FF and BRAM before and after calibration.
 
     .venv/bin/python bench/calibrate_resources.py            # measure (cached), fit, report
     .venv/bin/python bench/calibrate_resources.py --no-fit   # report with the current model
+    .venv/bin/python bench/calibrate_resources.py --ops StreamingMaxPool,FMPadding
+                                   # measure and fit these ops only, keep the others' coefficients
 
 Writes src/finnflow/hw/resource_model.json (the fitted coefficients), bench/results/resources.json
 (every configuration: features, measured counts, estimates) and bench/results/resources.md.
@@ -167,7 +169,102 @@ def grid() -> list[Layer]:
     ):
         attrs = dict(Labels=labels, PE=pe, bits=bits)
         layers.append(Layer(f"label{i}_{labels}pe{pe}", "LabelSelect", attrs))
+    return layers + image_grid()
+
+
+IMAGE_OPS = ("ConvolutionInputGenerator", "StreamingMaxPool", "FMPadding")
+
+
+def image_grid() -> list[Layer]:
+    """Sliding windows, max pools and paddings over image sizes, channels, lanes, kernels,
+    strides, bit widths and the sliding window's buffer memory."""
+    layers = []
+    for i, (h, c, lanes, k, s, bits, ram) in enumerate(
+        [
+            (8, 4, 1, 3, 1, 2, "distributed"),
+            (8, 4, 4, 3, 1, 1, "distributed"),
+            (16, 8, 2, 3, 1, 4, "distributed"),
+            (16, 16, 16, 3, 1, 2, "distributed"),
+            (32, 3, 3, 3, 1, 8, "distributed"),
+            (32, 64, 4, 3, 1, 2, "block"),
+            (14, 64, 8, 3, 1, 1, "block"),
+            (28, 16, 4, 5, 1, 2, "distributed"),
+            (12, 32, 32, 3, 2, 4, "distributed"),
+            (9, 2, 2, 2, 3, 4, "distributed"),
+            (10, 8, 4, 1, 1, 8, "distributed"),
+            (30, 64, 16, 3, 1, 2, "block"),
+            (16, 32, 8, 3, 1, 4, "block"),
+            (6, 128, 32, 3, 1, 1, "distributed"),
+            (20, 4, 4, 5, 2, 6, "distributed"),
+            (8, 256, 64, 3, 1, 2, "block"),
+        ]
+    ):
+        attrs = dict(h=h, c=c, lanes=lanes, k=k, s=s, bits=bits, ram_style=ram)
+        layers.append(Layer(f"swg{i}_{h}x{h}x{c}k{k}s{s}simd{lanes}", IMAGE_OPS[0], attrs))
+    for i, (h, c, lanes, k, bits, signed) in enumerate(
+        [
+            (8, 4, 1, 2, 4, 1),
+            (16, 8, 2, 2, 4, 1),
+            (32, 16, 4, 2, 2, 0),
+            (28, 64, 8, 2, 1, 0),
+            (14, 64, 64, 2, 2, 0),
+            (10, 32, 4, 2, 8, 1),
+            (7, 16, 16, 2, 4, 1),
+            (12, 8, 1, 3, 6, 1),
+            (30, 64, 16, 2, 2, 0),
+            (16, 128, 32, 2, 1, 0),
+            (9, 3, 3, 3, 8, 0),
+            (24, 32, 2, 2, 4, 1),
+            (6, 256, 64, 2, 2, 0),
+            (20, 16, 8, 4, 3, 1),
+        ]
+    ):
+        attrs = dict(h=h, c=c, lanes=lanes, k=k, bits=bits, signed=signed)
+        layers.append(Layer(f"pool{i}_{h}x{h}x{c}k{k}pe{lanes}", IMAGE_OPS[1], attrs))
+    for i, (h, c, lanes, pad, bits) in enumerate(
+        [
+            (8, 4, 1, (1, 1, 1, 1), 4),
+            (16, 8, 2, (1, 1, 1, 1), 2),
+            (32, 3, 3, (2, 2, 2, 2), 8),
+            (28, 64, 8, (1, 1, 1, 1), 1),
+            (14, 64, 64, (1, 1, 1, 1), 2),
+            (10, 32, 4, (0, 1, 2, 3), 8),
+            (30, 16, 16, (1, 1, 1, 1), 4),
+            (7, 128, 32, (1, 1, 1, 1), 2),
+            (12, 8, 1, (2, 0, 2, 0), 6),
+            (5, 256, 64, (1, 1, 1, 1), 1),
+            (24, 32, 2, (1, 2, 1, 2), 3),
+            (16, 16, 4, (3, 3, 3, 3), 4),
+        ]
+    ):
+        attrs = dict(h=h, c=c, lanes=lanes, pad=list(pad), bits=bits)
+        layers.append(Layer(f"pad{i}_{h}x{h}x{c}simd{lanes}", IMAGE_OPS[2], attrs))
     return layers
+
+
+def image_node(layer: Layer):
+    """The node of an image layer of the grid (square images and kernels) and its input type."""
+    a = layer.attrs
+    bits, signed = a["bits"], a.get("signed", 0)
+    dt = DataType[f"INT{bits}" if signed else ("BINARY" if bits == 1 else f"UINT{bits}")]
+    h, c, lanes = a["h"], a["c"], a["lanes"]
+    common = dict(inputDataType=dt.name, outputDataType=dt.name, numInputVectors=[1])
+    if layer.op == "ConvolutionInputGenerator":
+        k, s = a["k"], a["s"]
+        attrs = dict(
+            ConvKernelDim=[k, k],
+            IFMChannels=c,
+            IFMDim=[h, h],
+            OFMDim=[(h - k) // s + 1] * 2,
+            Stride=[s, s],
+            SIMD=lanes,
+            ram_style=a["ram_style"],
+        )
+    elif layer.op == "StreamingMaxPool":
+        attrs = dict(ImgDim=[h, h], PoolDim=[a["k"]] * 2, NumChannels=c, PE=lanes)
+    else:
+        attrs = dict(ImgDim=[h, h], Padding=a["pad"], NumChannels=c, SIMD=lanes)
+    return helper.make_node(layer.op, ["x"], ["y"], domain=DOMAIN, **attrs, **common), dt
 
 
 TABLE_LANES = 32  # SIMD 8 x PE 4
@@ -280,6 +377,10 @@ def layer_model(layer: Layer) -> tuple[ModelWrapper, object]:
             dataType=x_dt.name,
         )
         shape_in = shape_out = [1, elements]
+    elif layer.op in IMAGE_OPS:
+        node, x_dt = image_node(layer)
+        op = getCustomOp(node)
+        shape_in, shape_out = op.get_normal_input_shape(), op.get_normal_output_shape()
     else:
         x_dt = DataType[f"INT{a['bits']}"]
         odt = int_type_for_range(0, a["Labels"] - 1)
@@ -421,7 +522,15 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--no-fit", action="store_true", help="report with the current model")
     p.add_argument("--skip-networks", action="store_true")
+    p.add_argument(
+        "--ops",
+        help="comma-separated op types: measure and fit only these, keep the coefficients of "
+        "the others (writes the model file only, no report)",
+    )
     args = p.parse_args()
+    if args.ops:
+        calibrate_ops(args.ops.split(","), args.workers)
+        return
     layers = grid() + lanes_table()
     before_file = RESULTS / "resources_before.json"
     before = json.loads(before_file.read_text()) if before_file.is_file() else {}
@@ -443,6 +552,49 @@ def main() -> None:
             else measure_networks(work, args.workers, before.get("networks", {}))
         )
     report(layers, before, after, networks)
+
+
+def calibrate_ops(op_types: list[str], workers: int) -> None:
+    """Measure the grid layers of ``op_types`` and refit their coefficients alone, into the
+    model fitted with the same Yosys; print estimates against measurements."""
+    layers = [x for x in grid() if x.op in op_types]
+    missing = set(op_types) - {x.op for x in layers}
+    if missing:
+        raise SystemExit(f"no grid layers of {', '.join(sorted(missing))}")
+    with tempfile.TemporaryDirectory() as td:
+        measure(layers, Path(td), workers)
+    model = json.loads(resources.MODEL_FILE.read_text())
+    yosys = layers[0].measured["yosys"]
+    if model["yosys"] != yosys:
+        raise SystemExit(
+            f"the model was fitted with {model['yosys']} and this is {yosys}: "
+            "run the full calibration"
+        )
+    for op_type in op_types:
+        pairs = [
+            (getCustomOp(layer_model(x)[1]), x.measured)
+            for x in layers
+            if x.op == op_type and not held_out(x.name)
+        ]
+        model["ops"][op_type] = {
+            res: resources.fit([(resources.features(op, res), m[res]) for op, m in pairs])
+            for res in resources.RESOURCES
+        }
+    model["ops"] = dict(sorted(model["ops"].items()))
+    model["layers_fitted"] = sum(x.op in model["ops"] and not held_out(x.name) for x in grid())
+    resources.MODEL_FILE.write_text(json.dumps(model, indent=1) + "\n")
+    resources._model.cache_clear()
+    print("| layer | split | LUT est / measured | FF | BRAM18 |\n|---|---|---|---|---|")
+    for x in layers:
+        est = estimates(x)
+        cells = [_cell(est[r], x.measured[r]) for r in ("lut", "ff", "bram18")]
+        split = "held_out" if held_out(x.name) else "fit"
+        print(f"| {x.name} | {split} | " + " | ".join(cells) + " |")
+    for split, keep in (("fit", False), ("held_out", True)):
+        chosen = [x for x in layers if held_out(x.name) == keep]
+        for res in ("lut", "ff"):
+            stats = error_stats([(estimates(x)[res], x.measured[res]) for x in chosen])
+            print(f"{split} {res}: {stats}")
 
 
 def report(layers, before, after, networks) -> None:

@@ -14,6 +14,7 @@ from finnflow.rtl import LIB_DIR
 from finnflow.sim import verilator as vl
 
 SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist"
+SHARED_CIFAR10 = SHARED_MNIST.parent / "cifar10-jpeg"
 # .ci/run sets this: there a missing tool or dataset fails the test instead of skipping it
 REQUIRE_ALL = os.environ.get("FINNFLOW_REQUIRE_TOOLS") == "1"
 
@@ -77,6 +78,41 @@ def shared_mnist():
     if not SHARED_MNIST.is_dir():
         skip_or_fail("shared MNIST files not present")
     return SHARED_MNIST
+
+
+@pytest.fixture(scope="session")
+def shared_cifar10():
+    """The folder of the CIFAR-10 JPEG archives."""
+    if not SHARED_CIFAR10.is_dir():
+        skip_or_fail("shared CIFAR-10 archives not present")
+    return SHARED_CIFAR10
+
+
+@pytest.fixture(scope="session")
+def data_cache(tmp_path_factory) -> Path:
+    """Decoded-dataset cache: $FINNFLOW_DATA_CACHE if set (persistent), else a session tmp dir."""
+    env = os.environ.get("FINNFLOW_DATA_CACHE")
+    return Path(env) if env else tmp_path_factory.mktemp("data-cache")
+
+
+@pytest.fixture(scope="session")
+def cifar10_test(shared_cifar10, data_cache):
+    """CIFAR-10's 10,000 test images (uint8 [N, 3, 32, 32]) and labels, decoded once."""
+    from finnflow.training.cifar10 import load_split
+
+    return load_split(shared_cifar10 / "cifar10-jpeg-test.tar.gz", "test", data_cache)
+
+
+@pytest.fixture(scope="session")
+def cifar10_small(cifar10_test):
+    """A small CIFAR-10 dataset cut from the test images: 4,000 to train on, 1,000 to test."""
+    from finnflow.training.datasets import IMAGE_SHAPES, Dataset
+
+    x = cifar10_test[0].reshape(len(cifar10_test[0]), -1).astype("float32") / 255
+    y = cifar10_test[1]
+    return Dataset(
+        "cifar10", x[:4000], y[:4000], x[4000:5000], y[4000:5000], IMAGE_SHAPES["cifar10"]
+    )
 
 
 @pytest.fixture(scope="session")

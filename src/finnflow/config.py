@@ -7,9 +7,10 @@ import yaml
 
 from finnflow.boards import get_board
 from finnflow.errors import ConfigError
-from finnflow.networks.fc import TOPOLOGIES
+from finnflow.networks.family import check_network
 from finnflow.networks.precision import check_input_bits, parse_precision
-from finnflow.training.datasets import DATASETS
+from finnflow.training.datasets import DATASETS, IMAGE_SHAPES, dataset_key
+from finnflow.training.train import DEVICES
 
 
 @dataclass
@@ -19,6 +20,8 @@ class TrainConfig:
     lr: float = 0.005
     seed: int = 0
     threads: int = 1
+    augment: bool | str = "auto"
+    device: str = "auto"
 
 
 @dataclass
@@ -26,6 +29,7 @@ class BuildConfig:
     name: str = "build"
     network: str = "TFC"
     hidden: list[int] | None = None
+    layers: list[dict] | None = None
     width: float = 1.0
     precision: str = "w2a2"
     input_bits: int = 8
@@ -58,6 +62,13 @@ class BuildConfig:
         if self.folding is not None:
             return "file"
         return "maximize" if self.target_fps is None else "target_fps"
+
+    def augmentation(self) -> bool:
+        """Whether training augments images (random crop and flip): ``train.augment``, where
+        ``auto`` means on for CIFAR-10 and off for the digit datasets."""
+        if self.train.augment == "auto":
+            return self.dataset is not None and dataset_key(self.dataset) == "cifar10"
+        return bool(self.train.augment)
 
 
 FOLDING_MODES = ("maximize", "target_fps")
@@ -117,8 +128,20 @@ def _coerce(cfg: BuildConfig) -> None:
     hidden = cfg.hidden
     _check(
         hidden is None
-        or (isinstance(hidden, list) and all(isinstance(h, int) and h > 0 for h in hidden)),
+        or (
+            isinstance(hidden, list)
+            and all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hidden)
+        ),
         f"hidden={hidden!r} must be a list of positive layer sizes, for example [256, 256]",
+    )
+    _check(
+        cfg.train.augment in (True, False, "auto"),
+        f"train.augment={cfg.train.augment!r}: use true (random crop and flip), false or auto "
+        "(on for cifar10)",
+    )
+    _check(
+        cfg.train.device in DEVICES,
+        f"train.device={cfg.train.device!r}: use auto (the GPU when torch sees one), cpu or cuda",
     )
     _check(
         isinstance(cfg.board, (str, dict)),
@@ -134,7 +157,7 @@ def _coerce(cfg: BuildConfig) -> None:
 def validate(cfg: BuildConfig) -> BuildConfig:
     """Check every field, raising a ConfigError that names the field and the valid values."""
     _coerce(cfg)
-    parse_precision(cfg.precision)
+    precision = parse_precision(cfg.precision)
     check_input_bits(cfg.input_bits)
     board = get_board(cfg.board)
     if cfg.clock_mhz is None:
@@ -143,20 +166,18 @@ def validate(cfg: BuildConfig) -> BuildConfig:
         cfg.folding_mode() != "target_fps" or cfg.target_fps is not None,
         "folding: target_fps needs `target_fps` (frames per second to reach)",
     )
-    if cfg.model is None:
-        _check(
-            cfg.network.upper() in (*TOPOLOGIES, "FC"),
-            f"network={cfg.network!r}: choose one of {', '.join(TOPOLOGIES)}, or FC with "
-            "`hidden: [sizes]`",
-        )
-        _check(cfg.dataset is not None, "a build that trains needs `dataset`")
-        _check(cfg.network.upper() != "FC" or bool(cfg.hidden), "network=FC needs `hidden`")
     if cfg.dataset is not None:
-        key = cfg.dataset.lower().replace("_", "-")
+        key = dataset_key(cfg.dataset)
         _check(key in DATASETS, f"dataset={cfg.dataset!r}: choose one of {', '.join(DATASETS)}")
     for name in ("width", "clock_mhz", "target_fps"):
         value = getattr(cfg, name)
         _check(value is None or value > 0, f"{name}={value} must be positive")
+    if cfg.model is None:
+        _check(cfg.dataset is not None, "a build that trains needs `dataset`")
+        shape = IMAGE_SHAPES[dataset_key(cfg.dataset)]
+        check_network(
+            cfg.network, cfg.hidden, cfg.layers, shape, precision, cfg.input_bits, cfg.width
+        )
     _check(cfg.verify_samples >= 1, "verify_samples must be at least 1")
     _check(
         cfg.rtlsim in (True, False, "auto"),

@@ -8,17 +8,31 @@ from qonnx.core.onnx_exec import execute_onnx
 from qonnx.custom_op.general.bipolar_quant import binary_quant
 from qonnx.custom_op.general.intquant import int_quant
 from qonnx.custom_op.registry import getCustomOp
-from qonnx.transformation.change_batchsize import ChangeBatchSize
 from qonnx.transformation.infer_shapes import InferShapes
 
 from finnflow.hw.base import hw_nodes
 
 
 def with_batch_size(model: ModelWrapper, batch: int) -> ModelWrapper:
-    """A copy of ``model`` whose first dimension (inputs, outputs, intermediates) is ``batch``."""
-    copy = ModelWrapper(model.model.SerializeToString()).transform(ChangeBatchSize(batch))
-    for out in copy.graph.output[1:]:
-        out.type.tensor_type.shape.dim[0].dim_value = batch
+    """A copy of ``model`` whose first dimension (inputs, outputs, intermediates) is ``batch``.
+
+    Every tensor computed from the graph input keeps its shape but for the batch (as qonnx's
+    ChangeBatchSize, which forgets the intermediate shapes, cannot for ops whose shape inference
+    reads their input's shape, such as MaxPoolNHWC)."""
+    copy = ModelWrapper(model.model.SerializeToString())
+    graph = copy.graph
+    dynamic = {i.name for i in graph.input if copy.get_initializer(i.name) is None}
+    for node in graph.node:
+        if any(i in dynamic for i in node.input):
+            dynamic.update(node.output)
+            if node.op_type == "Reshape" and copy.get_initializer(node.input[1]) is not None:
+                shape = copy.get_initializer(node.input[1]).copy()
+                shape[0] = batch
+                copy.set_initializer(node.input[1], shape)
+    for vi in (*graph.input, *graph.output, *graph.value_info):
+        dims = vi.type.tensor_type.shape.dim
+        if vi.name in dynamic and len(dims):
+            dims[0].dim_value = batch
     for node in hw_nodes(copy):
         getCustomOp(node).set_batch_size(batch)
     return copy.transform(InferShapes())
@@ -34,7 +48,7 @@ def execute_float64(model: ModelWrapper, x: np.ndarray) -> dict:
     model = with_batch_size(model, len(x))
     ctx = {init.name: numpy_helper.to_array(init) for init in model.graph.initializer}
     ctx = {k: v.astype(np.float64) if v.dtype == np.float32 else v for k, v in ctx.items()}
-    ctx[model.graph.input[0].name] = np.asarray(x, dtype=np.float64)
+    ctx[model.graph.input[0].name] = _frames(model, x, np.float64)
     for node in model.graph.node:
         if node.domain in ("", "ai.onnx"):
             io = helper.make_empty_tensor_value_info
@@ -56,9 +70,16 @@ def execute_float64(model: ModelWrapper, x: np.ndarray) -> dict:
     return ctx
 
 
+def _frames(model: ModelWrapper, x: np.ndarray, dtype) -> np.ndarray:
+    """The batch ``x`` (frames flat or shaped) in the model's input shape, batch first."""
+    x = np.asarray(x, dtype=dtype)
+    shape = model.get_tensor_shape(model.graph.input[0].name)
+    return x.reshape(len(x), *shape[1:]) if shape else x
+
+
 def execute(model: ModelWrapper, x: np.ndarray, full_context: bool = False) -> dict:
-    """Run ``model`` on the batch ``x`` and return its outputs by name, or every tensor of the
-    graph when ``full_context`` is set."""
-    x = np.asarray(x, dtype=np.float32)
+    """Run ``model`` on the batch ``x`` (frames flat or in the input's shape) and return its
+    outputs by name, or every tensor of the graph when ``full_context`` is set."""
+    x = _frames(model, x, np.float32)
     batched = with_batch_size(model, len(x))
     return execute_onnx(batched, {batched.graph.input[0].name: x}, full_context)

@@ -4,6 +4,7 @@ import contextlib
 import io
 import logging
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -12,14 +13,20 @@ from qonnx.core.modelwrapper import ModelWrapper
 from finnflow.errors import ConfigError
 
 
-def export_qonnx(model: torch.nn.Module, in_features: int, path: Path) -> ModelWrapper:
-    """Export a Brevitas network (eval mode, batch 1) to QONNX at ``path`` and load it back."""
+def export_qonnx(
+    model: torch.nn.Module, input_shape: int | Sequence[int], path: Path
+) -> ModelWrapper:
+    """Export a Brevitas network (eval mode, batch 1) to QONNX at ``path`` and load it back.
+
+    ``input_shape`` is one input without the batch: a feature count for FC networks (input
+    [1, features]), (C, H, W) for convolutional ones (NCHW input [1, C, H, W])."""
     from brevitas.export import export_qonnx as brevitas_export
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     model.eval()
-    sample = torch.zeros(1, in_features)
+    shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
+    sample = torch.zeros(1, *shape)
     quiet = io.StringIO()
     with warnings.catch_warnings(), contextlib.redirect_stdout(quiet):
         warnings.simplefilter("ignore")

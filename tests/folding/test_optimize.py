@@ -59,13 +59,21 @@ def brute_force(search: FoldingSearch):
 
 
 @pytest.mark.parametrize(
-    "lut, bram18",
-    [(100000, 280), (1400, 280), (900, 280), (1400, 2), (700, 0)],
+    "lut, bram18, ff",
+    [
+        (100000, 280, 106400),
+        (1400, 280, 106400),
+        (900, 280, 106400),
+        (1400, 2, 106400),
+        (700, 0, 106400),
+        (100000, 280, 1100),  # FF binds: the relaxed front cannot decide, the exact one does
+        (1400, 280, 900),
+    ],
 )
-def test_optimum_matches_exhaustive_search(small, lut, bram18):
+def test_optimum_matches_exhaustive_search(small, lut, bram18, ff):
     """Fastest design within the budget, then the cheapest of those, as enumeration finds (with
     the I/O bound out of the way, so the optimizer goes as far as the budget lets it)."""
-    board = replace(get_board("Pynq-Z1"), lut=lut, bram18=bram18, usable=1.0, dma_bits=4096)
+    board = replace(get_board("Pynq-Z1"), lut=lut, bram18=bram18, ff=ff, usable=1.0, dma_bits=4096)
     search = FoldingSearch(small, board)
     cycles, cost = brute_force(search)
     plan = optimize_folding(small, board, 100.0)

@@ -162,6 +162,26 @@ LINT_CASES = {
         "w1": dict(WIDTH=1),
         "w70_in_reg": dict(WIDTH=70, IN_REG=1),
     },
+    "finnflow_swg": {
+        "defaults": {},
+        "cnv_simd2_block": dict(IFM_H=8, IFM_W=8, C=4, SIMD=2, BITS=2, RAM_STYLE="block"),
+        "k1_pixel": dict(IFM_H=1, IFM_W=1, K_H=1, K_W=1, BITS=1),
+        "k2_s3_gaps": dict(IFM_H=8, IFM_W=11, C=2, K_H=2, K_W=2, S_H=3, S_W=3, BITS=4),
+        "k2x3_s1x2": dict(IFM_H=6, IFM_W=9, C=3, K_H=2, K_W=3, S_W=2),
+        "whole_image": dict(IFM_H=3, IFM_W=3, C=8, SIMD=8),
+    },
+    "finnflow_maxpool": {
+        "defaults": {},
+        "odd_pe3_u1": dict(IFM_H=5, IFM_W=7, C=6, PE=3, K_W=3, BITS=1, SIGNED=0),
+        "one_window": dict(IFM_H=2, IFM_W=2),
+        "k1": dict(K_H=1, K_W=1, C=4, PE=4),
+    },
+    "finnflow_fmpadding": {
+        "defaults": {},
+        "asym_simd2": dict(C=4, SIMD=2, PAD_T=0, PAD_L=2, PAD_B=3, PAD_R=0),
+        "none": dict(PAD_T=0, PAD_L=0, PAD_B=0, PAD_R=0),
+        "pixel_u1": dict(IFM_H=1, IFM_W=1, BITS=1),
+    },
 }
 
 # Recursive modules: Verilator 5.006 does not elaborate a recursive module as the top with -G
@@ -187,6 +207,14 @@ BAD_PARAMS = [
     ("finnflow_fifo", dict(WIDTH=0), ["WIDTH"]),
     ("finnflow_dwc", dict(IN_WIDTH=24, OUT_WIDTH=32), ["IN_WIDTH", "OUT_WIDTH"]),
     ("finnflow_skid", dict(IN_REG=2), ["IN_REG"]),
+    ("finnflow_swg", dict(C=6, SIMD=4), ["C", "SIMD"]),
+    ("finnflow_swg", dict(IFM_W=2, K_W=3), ["K_W", "IFM_W"]),
+    ("finnflow_swg", dict(S_H=0), ["S_H"]),
+    ("finnflow_swg", dict(K_H=3, BUF_ROWS=2), ["BUF_ROWS", "K_H"]),
+    ("finnflow_maxpool", dict(C=6, PE=4), ["C", "PE"]),
+    ("finnflow_maxpool", dict(IFM_H=1), ["K_H", "IFM_H"]),
+    ("finnflow_fmpadding", dict(C=6, SIMD=4), ["C", "SIMD"]),
+    ("finnflow_fmpadding", dict(PAD_L=-1), ["PAD_L"]),
 ]
 _BAD_IDS = [f"{top[9:]}-{'-'.join(f'{k}{v}' for k, v in p.items())}" for top, p, _ in BAD_PARAMS]
 

@@ -13,7 +13,7 @@ import numpy as np
 from qonnx.custom_op.registry import getCustomOp
 
 from finnflow.boards import get_board
-from finnflow.build.folder import Artifact, BuildFolder
+from finnflow.build.folder import Artifact, BuildFolder, flow_version
 from finnflow.config import BuildConfig
 from finnflow.errors import ConfigError, ToolNotFoundError
 from finnflow.execute import execute, execute_float64
@@ -28,7 +28,7 @@ from finnflow.folding import (
 )
 from finnflow.hw.base import hw_nodes
 from finnflow.hw.estimate import estimate_network, expected_cycles
-from finnflow.networks import build_fc, parse_precision
+from finnflow.networks import build_network, parse_precision
 from finnflow.rtl import StitchedDesign, generate_rtl
 from finnflow.sim.fifo_sizing import size_fifos
 from finnflow.sim.rtlsim import run_design
@@ -76,13 +76,13 @@ class Build(BuildFolder):
     def network(self):
         """The untrained Brevitas network the config describes."""
         cfg = self.cfg
-        topology = None if cfg.network.upper() == "FC" else cfg.network
-        return build_fc(
-            self.data.in_features,
+        return build_network(
+            cfg.network,
+            self.data.input_shape,
             self.data.num_classes,
             parse_precision(cfg.precision),
-            topology,
             cfg.hidden,
+            cfg.layers,
             cfg.width,
             cfg.input_bits,
         )
@@ -111,8 +111,13 @@ class Step:
     config: tuple[str, ...] = ()
 
 
+TRAIN_STATE = "train_state.pt"
+
+
 def step_train(b: Build) -> dict:
-    """Train the network (or load the config's checkpoint) into ``checkpoint.pt``."""
+    """Train the network (or load the config's checkpoint) into ``checkpoint.pt``. Training
+    saves ``train_state.pt`` after every epoch and resumes from it when the build is started
+    again after an interruption; it is removed once ``checkpoint.pt`` is written."""
     cfg = b.cfg
     precision = parse_precision(cfg.precision)
     seed_everything(cfg.train.seed)
@@ -125,10 +130,27 @@ def step_train(b: Build) -> dict:
         save_checkpoint(net, b.checkpoint.path(b), meta)
         acc = accuracy(net, b.data.x_test, b.data.y_test)
     else:
-        log(f"training {cfg.network} {precision} on {b.data.name} for {cfg.train.epochs} epochs")
-        t = cfg.train
-        result = train(net, b.data, t.epochs, t.batch_size, t.lr, t.seed, threads=t.threads)
+        t, augment = cfg.train, cfg.augmentation()
+        with_aug = " with random crop and flip" if augment else ""
+        log(f"training {cfg.network} {precision} on {b.data.name} for {t.epochs} epochs{with_aug}")
+        state = b.out / TRAIN_STATE
+        run = {f: cfg.to_dict()[f] for f in TRAINING if f != "train"}
+        result = train(
+            net,
+            b.data,
+            t.epochs,
+            t.batch_size,
+            t.lr,
+            t.seed,
+            threads=t.threads,
+            augment=augment,
+            device=t.device,
+            state_path=state,
+            state_meta={"flow": flow_version(), **run},
+            log=log,
+        )
         save_checkpoint(net, b.checkpoint.path(b), meta, result)
+        state.unlink(missing_ok=True)
         acc = result.test_accuracy
         entries["train_seconds"] = round(result.seconds, 2)
     log(f"test accuracy of the quantized network: {acc:.4f}")
@@ -144,7 +166,8 @@ def step_export(b: Build) -> dict:
         b.qonnx = model
     else:
         with tempfile.TemporaryDirectory(dir=b.out) as tmp:
-            b.qonnx = export_qonnx(b.torch_model, b.data.in_features, Path(tmp) / "qonnx.onnx")
+            net = b.torch_model
+            b.qonnx = export_qonnx(net, net.input_shape, Path(tmp) / "qonnx.onnx")
     return {}
 
 
@@ -504,6 +527,7 @@ F = BuildFolder
 TRAINING = (
     "network",
     "hidden",
+    "layers",
     "width",
     "precision",
     "input_bits",

@@ -78,28 +78,62 @@ def layer_options(op) -> list[_Option]:
     return options
 
 
-def _pareto(vecs: np.ndarray) -> np.ndarray:
-    """Indices of the rows of ``vecs`` that no other row dominates (ties keep one)."""
+def _pareto(vecs: np.ndarray, block: int = 256) -> np.ndarray:
+    """Indices of the rows of ``vecs`` that no other row dominates (ties keep one).
+
+    In lexicographic order a row's dominators come before it, so one pass suffices: each block
+    of rows is tested against the rows kept so far and against the earlier rows of the block
+    (a row dominated by a dropped row is dominated by what dropped it)."""
     if len(vecs) <= 1:
         return np.arange(len(vecs))
-    order = np.lexsort(vecs.T[::-1])
-    kept: list[int] = []
-    for i in order:
-        if kept and np.any(np.all(vecs[kept] <= vecs[i], axis=1)):
-            continue
-        kept.append(int(i))
-    return np.array(kept)
+    _, first = np.unique(vecs, axis=0, return_index=True)  # lexicographic order
+    kept = np.zeros((0, vecs.shape[1]), dtype=vecs.dtype)
+    out = []
+    for start in range(0, len(first), block):
+        idx = first[start : start + block]
+        rows = vecs[idx]
+        dominated = (kept[None, :, :] <= rows[:, None, :]).all(axis=2).any(axis=1)
+        inner = (rows[None, :, :] <= rows[:, None, :]).all(axis=2)
+        dominated |= np.tril(inner, -1).any(axis=1)
+        out.append(idx[~dominated])
+        kept = np.concatenate([kept, rows[~dominated]])
+    return np.concatenate(out)
+
+
+FF = RESOURCES.index("ff")
 
 
 class _Front:
-    """Pareto-pruned resource vectors, each with the option index chosen per layer."""
+    """Pareto-pruned resource vectors, each with the option index chosen per layer.
 
-    def __init__(self, vecs: list[np.ndarray], picks: list[tuple], budget: np.ndarray):
+    ``mode`` "exact" prunes on all resources. FF is almost never binding, but it trades against
+    LUTs from one folding to the next, which makes exact fronts large; two relaxed modes leave
+    the FF budget unenforced and FF out of the dominance test, "fit" (enough to decide whether
+    any design fits) and "cost", where the objective ``vec @ weights`` takes FF's place (enough
+    to find the cheapest). ``FoldingSearch.best`` says how they are used exactly."""
+
+    def __init__(
+        self,
+        vecs: list[np.ndarray],
+        picks: list[tuple],
+        budget: np.ndarray,
+        mode: str = "exact",
+        weights: np.ndarray | None = None,
+    ):
         if vecs:
             arr = np.array(vecs)
-            ok = np.all(arr <= budget, axis=1)
+            if mode == "exact":
+                ok = np.all(arr <= budget, axis=1)
+            else:
+                ok = np.all(np.delete(arr, FF, axis=1) <= np.delete(budget, FF), axis=1)
             arr, picks = arr[ok], [p for p, k in zip(picks, ok, strict=True) if k]
-            keep = _pareto(arr)
+            keys = arr
+            if mode == "fit":
+                keys = np.delete(arr, FF, axis=1)
+            elif mode == "cost":
+                keys = arr.astype(np.float64)
+                keys[:, FF] = arr @ weights
+            keep = _pareto(keys)
             self.vecs = arr[keep] if len(arr) else arr
             self.picks = [picks[i] for i in keep]
         else:
@@ -175,6 +209,7 @@ class FoldingSearch:
         self.options = [layer_options(op) for op in self.ops]
         self.edges = [self._edge_costs(i) for i in range(len(self.ops) - 1)]
         self.budget = np.array([board.budget()[r] for r in RESOURCES], dtype=np.int64)
+        self.weights = 1.0 / np.maximum(self.budget, 1)  # a design's cost: its budget fractions
 
     def _edge_costs(self, i: int) -> dict:
         """(cycles, resources) of the converter and FIFO on edge i -> i+1, per (out shape, in
@@ -204,11 +239,21 @@ class FoldingSearch:
         counts |= {c for edge in self.edges for c, _ in edge.values()}
         return sorted(c for c in counts if c >= floor)
 
-    def front(self, cycles: int, budget: np.ndarray | None = None) -> _Front:
-        """Pareto front of complete designs whose every layer takes at most ``cycles`` cycles,
-        within ``budget`` (the board's unless given)."""
+    def front(self, cycles: int, budget: np.ndarray | None = None, mode: str = "exact") -> _Front:
+        """Pareto front (``_Front``'s ``mode``) of complete designs whose every layer takes at
+        most ``cycles`` cycles, within ``budget`` (the board's unless given). A partial design
+        that cannot fit even with the cheapest options of the layers after it is dropped."""
         budget = self.budget if budget is None else budget
-        fronts: dict[tuple, _Front] = {None: _Front([np.zeros_like(budget)], [()], budget)}
+        rest = [np.zeros_like(budget)]
+        for opts in reversed(self.options):
+            allowed = [o.cost for o in opts if o.cycles <= cycles]
+            least = np.min(allowed, axis=0) if allowed else np.full_like(budget, budget.max() + 1)
+            rest.insert(0, rest[0] + least)
+
+        def prune(vecs, picks, i):
+            return _Front(vecs, picks, budget - rest[i], mode, self.weights)
+
+        fronts: dict[tuple, _Front] = {None: prune([np.zeros_like(budget)], [()], 0)}
         for i, opts in enumerate(self.options):
             allowed = [(k, o) for k, o in enumerate(opts) if o.cycles <= cycles]
             merged: dict[tuple, _Front] = {}
@@ -219,44 +264,89 @@ class FoldingSearch:
                     if edge_cycles <= cycles:
                         vecs.extend(f.vecs + edge)
                         picks.extend(f.picks)
-                merged[in_key] = _Front(vecs, picks, budget)
+                merged[in_key] = prune(vecs, picks, i)
             grouped: dict[tuple, tuple[list, list]] = {}
             for k, o in allowed:
                 m = merged[o.in_key]
                 vecs, picks = grouped.setdefault(o.out_key, ([], []))
                 vecs.extend(m.vecs + o.cost)
                 picks.extend(p + (k,) for p in m.picks)
-            fronts = {key: _Front(v, p, budget) for key, (v, p) in grouped.items()}
+            fronts = {key: prune(v, p, i + 1) for key, (v, p) in grouped.items()}
             fronts = {key: f for key, f in fronts.items() if len(f)}
             if not fronts:
                 break
         vecs = [v for f in fronts.values() for v in f.vecs]
         picks = [p for f in fronts.values() for p in f.picks]
-        return _Front(vecs, picks, budget)
+        return prune(vecs, picks, len(self.options))
+
+    def fits(self, cycles: int) -> bool:
+        """Whether any design of at most ``cycles`` cycles per frame is within the budget: the
+        "fit" front keeps, for every design within the budget of the resources other than FF,
+        one at most as large in each of them, so it is empty only if nothing fits, and a member
+        whose FF is within budget too is a design that fits; otherwise FF decides, exactly."""
+        if np.any(self.minimum_needs(cycles) > self.budget):
+            return False
+        for weights in (self.weights, *np.eye(len(RESOURCES))):
+            if np.all(self.scalar_best(cycles, weights)[1] <= self.budget):
+                return True
+        front = self.front(cycles, mode="fit")
+        if not len(front):
+            return False
+        if np.any(front.vecs[:, FF] <= self.budget[FF]):
+            return True
+        return bool(len(self.front(cycles)))
+
+    def best(self, cycles: int) -> tuple[tuple, np.ndarray] | None:
+        """The design of at most ``cycles`` cycles per frame within the budget with the smallest
+        sum of budget fractions, or None if none fits.
+
+        The "cost" front keeps, for every design within the budget of the resources other than
+        FF, one at most as large in each of them and at most as costly; so its cheapest member
+        costs at most the optimum and, when that member's FF is within budget too, it is the
+        optimum. Otherwise FF decides, and the exact front answers."""
+        picks, vec = self.scalar_best(cycles, self.weights)
+        if np.all(vec <= self.budget):
+            return picks, vec  # the cheapest of all designs fits, so it is the cheapest that fits
+        front = self.front(cycles, mode="cost")
+        if not len(front):
+            return None
+        picks, vec = self.cheapest(front)
+        if vec[FF] <= self.budget[FF]:
+            return picks, vec
+        exact = self.front(cycles)
+        return self.cheapest(exact) if len(exact) else None
 
     def minimum_needs(self, cycles: int) -> np.ndarray:
         """Per resource, the least any design of at most ``cycles`` cycles per frame needs (each
         minimized on its own, so a design meeting all of them at once may not exist)."""
-        return np.array([self._least(cycles, r) for r in range(len(RESOURCES))])
+        unit = np.eye(len(RESOURCES))
+        return np.array([self.scalar_best(cycles, unit[r])[1][r] for r in range(len(RESOURCES))])
 
-    def _least(self, cycles: int, r: int) -> int:
-        """Chain DP over one resource: the least of resource ``r`` of any design."""
-        best: dict = {None: 0}
+    def scalar_best(self, cycles: int, weights: np.ndarray) -> tuple[tuple, np.ndarray]:
+        """Chain DP over one weighted sum of the resources, budgets ignored: the design of at
+        most ``cycles`` cycles that minimizes ``vec @ weights`` (ties: the first found)."""
+        best: dict = {None: (0.0, (), np.zeros(len(RESOURCES), dtype=np.int64))}
         for i, opts in enumerate(self.options):
             nxt: dict = {}
-            for o in opts:
-                edges = [
-                    v + (self.edges[i - 1][k, o.in_key][1][r] if i else 0)
-                    for k, v in best.items()
-                    if not i or self.edges[i - 1][k, o.in_key][0] <= cycles
-                ]
-                if o.cycles > cycles or not edges:
+            for k, o in enumerate(opts):
+                if o.cycles > cycles:
                     continue
-                cost = min(edges) + o.cost[r]
-                if o.out_key not in nxt or cost < nxt[o.out_key]:
-                    nxt[o.out_key] = cost
+                incoming = []
+                for key, (value, picks, vec) in best.items():
+                    edge_cycles, edge = self.edges[i - 1][key, o.in_key] if i else (0, 0)
+                    if edge_cycles <= cycles:
+                        incoming.append(
+                            (value + float(edge @ weights) if i else value, picks, vec + edge)
+                        )
+                if not incoming:
+                    continue
+                value, picks, vec = min(incoming, key=lambda t: t[0])
+                cand = (value + float(o.cost @ weights), (*picks, k), vec + o.cost)
+                if o.out_key not in nxt or cand[0] < nxt[o.out_key][0]:
+                    nxt[o.out_key] = cand
             best = nxt
-        return int(min(best.values()))
+        _, picks, vec = min(best.values(), key=lambda t: t[0])
+        return picks, vec
 
     def cycles_of(self, picks: tuple) -> int:
         """Cycles per frame of the design that takes option ``picks[i]`` for layer i."""
@@ -293,9 +383,21 @@ class FoldingSearch:
 
     def cheapest(self, front: _Front) -> tuple[tuple, np.ndarray]:
         """The front member with the smallest sum of budget fractions."""
-        scale = 1.0 / np.maximum(self.budget, 1)
-        i = int(np.argmin(front.vecs @ scale))
+        i = int(np.argmin(front.vecs @ self.weights))
         return front.picks[i], front.vecs[i]
+
+    def _least_within(self, cycles: int, r: int, budget: np.ndarray) -> int | None:
+        """The least of resource ``r`` over the designs within ``budget``: from the relaxed
+        front when its minimum is also within the FF budget (as in ``best``), else exactly."""
+        if r != FF:
+            front = self.front(cycles, budget, mode="fit")
+            if not len(front):
+                return None
+            i = int(np.argmin(front.vecs[:, r]))
+            if front.vecs[i, FF] <= budget[FF]:
+                return int(front.vecs[i, r])
+        front = self.front(cycles, budget)
+        return int(front.vecs[:, r].min()) if len(front) else None
 
     def over_budget_message(self, cycles: int) -> str:
         """What is over and by how much when no design of ``cycles`` cycles fits: resources
@@ -305,11 +407,11 @@ class FoldingSearch:
         over = [r for r in range(len(RESOURCES)) if need[r] > self.budget[r]]
         if not over:
             for r in range(len(RESOURCES)):
-                relaxed = self.budget.copy()
-                relaxed[r] = np.iinfo(np.int64).max // 4
-                front = self.front(cycles, relaxed)
-                if len(front):
-                    need[r] = front.vecs[:, r].min()
+                budget = self.budget.copy()
+                budget[r] = np.iinfo(np.int64).max // 4
+                least = self._least_within(cycles, r, budget)
+                if least is not None:
+                    need[r] = least
                     over.append(r)
             others = "when everything else fits"
         else:
@@ -338,7 +440,7 @@ def optimize_folding(model: ModelWrapper, board: Board, clock_mhz: float) -> Fol
     search = FoldingSearch(model, board)
     io_cycles = io_bound_cycles(board, *frame_bits(model))
     counts = search.cycle_counts()
-    if not len(search.front(counts[-1])):
+    if not search.fits(counts[-1]):
         raise FoldingError(
             f"no folding fits the {board.name} ({board.usable:.0%} of the device usable): it "
             f"needs {search.over_budget_message(counts[-1])}; choose a larger board, or lower "
@@ -347,13 +449,13 @@ def optimize_folding(model: ModelWrapper, board: Board, clock_mhz: float) -> Fol
     lo, hi = 0, len(counts) - 1
     while lo < hi:
         mid = (lo + hi) // 2
-        if len(search.front(counts[mid])):
+        if search.fits(counts[mid]):
             hi = mid
         else:
             lo = mid + 1
     fastest = counts[lo]
     at = max(c for c in counts if c <= max(fastest, io_cycles))
-    picks, vec = search.cheapest(search.front(at))
+    picks, vec = search.best(at)
     if fastest <= io_cycles:
         binding = "io"
     elif lo == 0:

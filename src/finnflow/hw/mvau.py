@@ -70,6 +70,7 @@ class MVAU(HWCustomOp):
     def execute_node(self, context, graph):
         node = self.onnx_node
         x = as_int(context[node.input[0]])
+        x = x.reshape(-1, *self.get_normal_input_shape()[1:])  # an FC layer reads an image flat
         w = as_int(context[node.input[1]])
         if self.get_nodeattr("binaryXnorMode"):
             acc = x @ w + (1 - x) @ (1 - w)

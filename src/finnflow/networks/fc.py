@@ -94,6 +94,10 @@ class FC(nn.Module):
         )
         self.features = nn.Sequential(*layers)
 
+    @property
+    def input_shape(self) -> tuple[int]:
+        return (self.in_features,)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.features(x.reshape(x.shape[0], -1))
         return out.value if hasattr(out, "value") else out

@@ -1,10 +1,17 @@
-"""Quantization-aware training: Adam with a cosine schedule, deterministic under a seed."""
+"""Quantization-aware training: Adam with a cosine schedule, deterministic under a seed.
+
+Image datasets can be augmented with a random crop (zero padding of 4) and a horizontal flip per
+image. With ``state_path`` the model, optimizer, schedule, history and random states are saved
+there after every epoch (as tensors and plain containers, loaded without unpickling objects), and
+a later call with the same settings resumes after the last saved epoch: an interrupted run
+continues and ends with the weights an uninterrupted one reaches."""
 
 import copy
 import json
 import pickle
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -16,6 +23,9 @@ from tqdm import tqdm
 from finnflow.errors import ConfigError
 from finnflow.files import atomic_path, write_atomic
 from finnflow.training.datasets import Dataset
+
+CROP_PADDING = 4
+DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass
@@ -32,11 +42,48 @@ def seed_everything(seed: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
+def choose_device(device: str = "auto") -> torch.device:
+    """``auto``: the GPU when torch sees one, else the CPU; ``cpu``; ``cuda``."""
+    if device not in DEVICES:
+        raise ConfigError(f"train.device={device!r}: choose one of {', '.join(DEVICES)}")
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("train.device=cuda, but torch sees no CUDA GPU: use auto or cpu")
+    return torch.device(device)
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    param = next(model.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+def random_crop_flip(
+    images: torch.Tensor, rng: np.random.Generator, padding: int = CROP_PADDING
+) -> torch.Tensor:
+    """Each image [C, H, W] of the batch cropped at a random offset from its zero-padded copy
+    and mirrored left-right with probability 1/2 (torchvision's RandomCrop(padding) and
+    RandomHorizontalFlip, drawn from ``rng``)."""
+    n, c, h, w = images.shape
+    dev = images.device
+    padded = nn.functional.pad(images, (padding,) * 4)
+    dy = torch.from_numpy(rng.integers(0, 2 * padding + 1, n)).to(dev)
+    dx = torch.from_numpy(rng.integers(0, 2 * padding + 1, n)).to(dev)
+    flip = torch.from_numpy(rng.random(n) < 0.5).to(dev)
+    rows = dy[:, None] + torch.arange(h, device=dev)
+    cols = dx[:, None] + torch.arange(w, device=dev)
+    cols = torch.where(flip[:, None], cols.flip(1), cols)
+    batch = torch.arange(n, device=dev)[:, None, None, None]
+    chan = torch.arange(c, device=dev)[None, :, None, None]
+    return padded[batch, chan, rows[:, None, :, None], cols[:, None, None, :]]
+
+
 @torch.no_grad()
 def predict(
     model: nn.Module, x: np.ndarray, batch_size: int = 1024, exact: bool = False
 ) -> np.ndarray:
-    """Logits of the model in eval mode (the quantized model for Brevitas networks).
+    """Logits of the model in eval mode (the quantized model for Brevitas networks), computed
+    on the model's device.
 
     ``exact`` evaluates a float64 copy, for bit-exactness checks: in float32 a value within a
     few ulps of a rounding tie can quantize either way, depending even on the batch."""
@@ -44,8 +91,9 @@ def predict(
     dtype = torch.float64 if exact else torch.float32
     if exact:
         model = copy.deepcopy(model).to(dtype)
+    dev = _device_of(model)
     outs = [
-        model(torch.from_numpy(x[i : i + batch_size]).to(dtype)).numpy()
+        model(torch.from_numpy(x[i : i + batch_size]).to(dev, dtype)).cpu().numpy()
         for i in range(0, len(x), batch_size)
     ]
     return np.concatenate(outs)
@@ -53,6 +101,56 @@ def predict(
 
 def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
     return float((predict(model, x).argmax(axis=1) == y).mean())
+
+
+def _save_state(path: Path, meta: dict, epoch: int, history: list, parts: dict, rng) -> None:
+    state = {
+        "meta": meta,
+        "epoch": epoch,
+        "history": history,
+        **{name: part.state_dict() for name, part in parts.items()},
+        "numpy_rng": rng.bit_generator.state,
+        "torch_rng": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda_rng"] = torch.cuda.get_rng_state_all()
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def _read_state(path: Path | None, meta: dict) -> dict | None:
+    """The epoch state at ``path`` if it was saved with the same ``meta``, else None."""
+    if path is None or not Path(path).is_file():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, ValueError, EOFError, OSError) as e:
+        raise ConfigError(
+            f"the epoch checkpoint {path} cannot be read ({type(e).__name__}): delete it to "
+            "train from the start"
+        ) from None
+    return state if isinstance(state, dict) and state.get("meta") == meta else None
+
+
+def _restore(path: Path, state: dict, parts: dict) -> None:
+    """Load the saved states into ``parts``. The model goes first and alone: Brevitas replaces
+    some parameters when loading, so the optimizer must be made after it."""
+    try:
+        for name, part in parts.items():
+            part.load_state_dict(state[name])
+    except (KeyError, RuntimeError, ValueError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ConfigError(
+            f"the epoch checkpoint {path} does not fit this training ({first}): delete it to "
+            "train from the start"
+        ) from None
+
+
+def _restore_rng(state: dict, rng: np.random.Generator) -> None:
+    rng.bit_generator.state = state["numpy_rng"]
+    torch.set_rng_state(state["torch_rng"])
+    if "cuda_rng" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda_rng"])
 
 
 def train(
@@ -64,40 +162,97 @@ def train(
     seed: int = 0,
     progress: bool = True,
     threads: int = 1,
+    augment: bool = False,
+    device: str = "auto",
+    state_path: Path | None = None,
+    state_meta: dict | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> TrainResult:
     """Train ``model`` on ``data`` and return the test accuracy of the (quantized) model.
 
-    ``threads`` CPU threads for torch (0: torch's default); small networks train fastest on one."""
+    ``threads`` CPU threads for torch (0: torch's default); small networks train fastest on one.
+    ``augment``: random crop and flip (image datasets). ``device``: ``auto`` uses the GPU when
+    there is one; the model is back on the CPU afterwards. ``state_path``: the epoch checkpoint
+    to write and resume from; ``state_meta`` describes the run (network, dataset) and must match
+    for a resume, as must the arguments here. ``log`` receives one line per epoch (loss,
+    accuracies, seconds); by default they are printed when ``progress`` is on, below a bar of
+    the epoch's batches."""
     seed_everything(seed)
     if threads > 0:
         torch.set_num_threads(threads)
+    if augment and data.image_shape is None:
+        raise ConfigError(
+            f"train.augment needs images, but dataset {data.name!r} has flat rows: set "
+            "augment: false"
+        )
+    log = log or (tqdm.write if progress else (lambda line: None))
+    dev = choose_device(device)
     rng = np.random.default_rng(seed)
+    run = dict(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, augment=augment)
+    meta = {**(state_meta or {}), **run, "train_samples": len(data.x_train)}
+    saved = _read_state(state_path, meta)
+    if saved is not None:
+        _restore(state_path, saved, {"model": model})
+    model.to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, epochs))
+    parts = {"model": model, "optimizer": opt, "scheduler": sched}
+    done, history = 0, []
+    if saved is not None:
+        _restore(state_path, saved, {"optimizer": opt, "scheduler": sched})
+        _restore_rng(saved, rng)
+        done, history = int(saved["epoch"]), list(saved["history"])
+        log(f"resuming after epoch {done}/{epochs} from {state_path}")
     loss_fn = nn.CrossEntropyLoss()
-    x_train = torch.from_numpy(data.x_train)
-    y_train = torch.from_numpy(data.y_train)
-    history = []
-    start = time.time()
-    bar = tqdm(range(epochs), desc="train", unit="epoch", disable=not progress)
-    for epoch in bar:
+    x_train = torch.from_numpy(data.x_train).to(dev)
+    y_train = torch.from_numpy(data.y_train).to(dev)
+    for epoch in range(done, epochs):
+        start = time.time()
         model.train()
-        order = torch.from_numpy(rng.permutation(len(x_train)))
-        total = 0.0
-        for i in range(0, len(order), batch_size):
+        order = torch.from_numpy(rng.permutation(len(x_train))).to(dev)
+        total, correct, seen = 0.0, 0, 0
+        batches = tqdm(
+            range(0, len(order), batch_size),
+            desc=f"epoch {epoch + 1}/{epochs}",
+            unit="batch",
+            leave=False,
+            disable=None if progress else True,  # None: no bar when not on a terminal
+        )
+        for i in batches:
             idx = order[i : i + batch_size]
             if len(idx) < 2:
                 continue
+            xb, yb = x_train[idx], y_train[idx]
+            if augment:
+                xb = random_crop_flip(xb.reshape(len(idx), *data.image_shape), rng)
+                xb = xb.reshape(len(idx), -1)
             opt.zero_grad()
-            loss = loss_fn(model(x_train[idx]), y_train[idx])
+            out = model(xb)
+            loss = loss_fn(out, yb)
             loss.backward()
             opt.step()
             total += loss.item() * len(idx)
+            correct += int((out.argmax(dim=1) == yb).sum())
+            seen += len(idx)
         sched.step()
         acc = accuracy(model, data.x_test, data.y_test)
-        history.append({"epoch": epoch + 1, "loss": total / len(order), "test_accuracy": acc})
-        bar.set_postfix(loss=f"{total / len(order):.3f}", test_acc=f"{acc:.4f}")
-    return TrainResult(history[-1]["test_accuracy"], epochs, time.time() - start, history)
+        entry = {
+            "epoch": epoch + 1,
+            "loss": total / len(order),
+            "train_accuracy": correct / max(seen, 1),
+            "test_accuracy": acc,
+            "seconds": round(time.time() - start, 2),
+        }
+        history.append(entry)
+        if state_path is not None:
+            _save_state(Path(state_path), meta, epoch + 1, history, parts, rng)
+        log(
+            f"epoch {epoch + 1}/{epochs}: loss {entry['loss']:.4f}, train accuracy "
+            f"{entry['train_accuracy']:.4f}, test accuracy {acc:.4f}, {entry['seconds']:.1f} s"
+        )
+    model.cpu().eval()
+    seconds = sum(h["seconds"] for h in history)
+    return TrainResult(history[-1]["test_accuracy"], epochs, seconds, history)
 
 
 def save_checkpoint(
@@ -115,7 +270,12 @@ def save_checkpoint(
 
 def load_checkpoint(model: nn.Module, path: Path) -> dict:
     """Load a checkpoint as data only: tensors and plain containers, never pickled objects (a
-    file that holds any is refused before anything in it runs)."""
+    file that holds any is refused before anything in it runs); a ``.npz`` is a compact
+    checkpoint (:mod:`finnflow.training.compact`)."""
+    if Path(path).suffix == ".npz":
+        from finnflow.training.compact import load_compact
+
+        return load_compact(model, path)
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:

@@ -8,6 +8,7 @@ from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.util.cleanup import cleanup_model
 
 from finnflow.errors import UnsupportedOpError
+from finnflow.transforms.conv import LowerConvsToChannelsLast
 from finnflow.transforms.elementwise import node_attr
 
 SUPPORTED_OPS = (
@@ -26,18 +27,20 @@ SUPPORTED_OPS = (
     "Flatten",
     "Reshape",
     "Transpose",
+    "Conv",
+    "MaxPool",
 )
 
 
 class CheckSupportedOps(Transformation):
-    """Fail early, naming the node, on an op the fully-connected flow cannot map."""
+    """Fail early, naming the node, on an op the flow cannot map."""
 
     def apply(self, model: ModelWrapper):
         for node in model.graph.node:
             if node.op_type not in SUPPORTED_OPS:
                 raise UnsupportedOpError(
                     f"unsupported op {node.op_type!r} (node {node.name!r}): finnflow maps "
-                    f"fully-connected QONNX networks built from {', '.join(SUPPORTED_OPS)}. "
+                    f"QONNX networks built from {', '.join(SUPPORTED_OPS)}. "
                     "Remove or replace the op in the model (for example export the network "
                     "without it and apply it in software after the accelerator)."
                 )
@@ -94,8 +97,10 @@ class LowerGemm(Transformation):
 
 
 def cleanup(model: ModelWrapper) -> ModelWrapper:
-    """qonnx cleanup, then Gemm lowering; Quant nodes on weights are kept for FoldQuantWeights."""
+    """qonnx cleanup, Gemm lowering, then convolutions in channels-last form; Quant nodes on
+    weights are kept for FoldQuantWeights."""
     model = cleanup_model(model)
     model = model.transform(CheckSupportedOps())
     model = model.transform(LowerGemm())
+    model = model.transform(LowerConvsToChannelsLast())
     return cleanup_model(model)

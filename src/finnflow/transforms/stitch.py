@@ -36,13 +36,18 @@ def _insert_after(model: ModelWrapper, producer, consumer, new_node) -> None:
 
 
 def make_dwc(src, dst):
-    """The StreamingDataWidthConverter between layers ``src`` and ``dst`` (custom ops)."""
+    """The StreamingDataWidthConverter between layers ``src`` and ``dst`` (custom ops). Its
+    vectors are ``src``'s output vectors, or ``dst``'s input vectors where the destination reads
+    more lanes than a source vector holds (an FC layer reading a flattened image)."""
+    shape = src.get_normal_output_shape()
+    if shape[-1] % dst.get_folded_input_shape()[-1]:
+        shape = dst.get_normal_input_shape()
     return helper.make_node(
         "StreamingDataWidthConverter",
         ["in"],
         ["out"],
         domain=DOMAIN,
-        shape=src.get_normal_output_shape(),
+        shape=shape,
         inWidth=src.get_outstream_width(),
         outWidth=dst.get_instream_width(),
         dataType=src.get_output_datatype().name,

@@ -19,6 +19,7 @@ from qonnx.transformation.remove import RemoveUnusedNodes
 
 from finnflow.datatypes import int_type_for_range, is_integer, value_range
 from finnflow.errors import UnsupportedOpError
+from finnflow.transforms.conv import MoveAffinePastLayout
 from finnflow.transforms.elementwise import (
     evaluate_chain,
     node_attr,
@@ -370,6 +371,7 @@ class ThresholdActivations(Transformation):
                 out_dtype=spec.dtype.name,
                 out_bias=float(spec.lo),
                 out_scale=1.0,
+                data_layout="NHWC" if len(model.get_tensor_shape(src)) == 4 else "",
             )
             new_nodes = [mt, *spec.restore_nodes(model, int_t, out)]
             pos = list(model.graph.node).index(node)
@@ -388,7 +390,12 @@ class ThresholdActivations(Transformation):
 def streamline(model: ModelWrapper) -> ModelWrapper:
     """Run the streamlining passes to a fixed point."""
     model = model.transform(FoldQuantWeights())
-    passes = (QuantInputToInteger(), AbsorbInputAffine(), ThresholdActivations())
+    passes = (
+        QuantInputToInteger(),
+        MoveAffinePastLayout(),
+        AbsorbInputAffine(),
+        ThresholdActivations(),
+    )
     changed = True
     while changed:
         changed = False

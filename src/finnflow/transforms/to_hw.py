@@ -11,11 +11,19 @@ from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.transformation.remove import RemoveUnusedNodes
 
 from finnflow.datatypes import int_type_for_range, is_integer
+from finnflow.errors import UnsupportedOpError
 from finnflow.hw.base import DOMAIN, is_hw_node
-from finnflow.transforms.elementwise import per_channel_affine, trace_chain
+from finnflow.transforms.elementwise import node_attr, per_channel_affine, trace_chain
 from finnflow.transforms.streamline import threshold_initializer
 
-HW_OPS = ("MVAU", "Thresholding", "LabelSelect")
+HW_OPS = (
+    "MVAU",
+    "Thresholding",
+    "LabelSelect",
+    "ConvolutionInputGenerator",
+    "FMPadding",
+    "StreamingMaxPool",
+)
 
 
 def _single_consumer(model: ModelWrapper, tensor: str, op_type: str):
@@ -139,6 +147,129 @@ class InferThresholding(Transformation):
         return model, False
 
 
+class InferConvInpGen(Transformation):
+    """Im2Col on an integer image -> [FMPadding ->] ConvolutionInputGenerator (FINN's sliding
+    window generator; the padding is a layer of its own, as in FINN)."""
+
+    def apply(self, model: ModelWrapper):
+        for node in model.graph.node:
+            if node.op_type != "Im2Col":
+                continue
+            idt = model.get_tensor_datatype(node.input[0])
+            if not is_integer(idt):
+                continue
+            n, h, w, c = model.get_tensor_shape(node.input[0])
+            kh, kw = node_attr(node, "kernel_size", [1, 1])
+            pads = list(node_attr(node, "pad_amount", [0, 0, 0, 0]))
+            if any(pads) and node_attr(node, "pad_value", 0) != 0:
+                raise UnsupportedOpError(
+                    f"{node.name}: padding with the integer level "
+                    f"{node_attr(node, 'pad_value', 0)}; the hardware pads with 0"
+                )
+            new, src = [], node.input[0]
+            if any(pads):
+                padded = model.make_new_valueinfo_name()
+                top, left, bottom, right = pads
+                h, w = h + top + bottom, w + left + right
+                new.append(
+                    helper.make_node(
+                        "FMPadding",
+                        [src],
+                        [padded],
+                        domain=DOMAIN,
+                        ImgDim=[h - top - bottom, w - left - right],
+                        Padding=pads,
+                        NumChannels=c,
+                        SIMD=1,
+                        inputDataType=idt.name,
+                        outputDataType=idt.name,
+                        numInputVectors=[n],
+                    )
+                )
+                model.set_tensor_shape(padded, [n, h, w, c])
+                model.set_tensor_datatype(padded, idt)
+                src = padded
+            _, oh, ow, _ = model.get_tensor_shape(node.output[0])
+            new.append(
+                helper.make_node(
+                    "ConvolutionInputGenerator",
+                    [src],
+                    [node.output[0]],
+                    domain=DOMAIN,
+                    ConvKernelDim=[kh, kw],
+                    IFMChannels=c,
+                    IFMDim=[h, w],
+                    OFMDim=[oh, ow],
+                    Stride=list(node_attr(node, "stride", [1, 1])),
+                    Dilation=[1, 1],
+                    SIMD=1,
+                    inputDataType=idt.name,
+                    outputDataType=idt.name,
+                    numInputVectors=[n],
+                )
+            )
+            _replace(model, node, new)
+            return model, True
+        return model, False
+
+
+class InferStreamingMaxPool(Transformation):
+    """MaxPoolNHWC (stride = kernel) on an integer image -> StreamingMaxPool."""
+
+    def apply(self, model: ModelWrapper):
+        for node in model.graph.node:
+            if node.op_type != "MaxPoolNHWC":
+                continue
+            idt = model.get_tensor_datatype(node.input[0])
+            if not is_integer(idt):
+                continue
+            n, h, w, c = model.get_tensor_shape(node.input[0])
+            pool = helper.make_node(
+                "StreamingMaxPool",
+                [node.input[0]],
+                [node.output[0]],
+                domain=DOMAIN,
+                ImgDim=[h, w],
+                PoolDim=list(node_attr(node, "kernel_shape", [1, 1])),
+                NumChannels=c,
+                PE=1,
+                CeilMode=0,
+                inputDataType=idt.name,
+                outputDataType=idt.name,
+                numInputVectors=[n],
+            )
+            _replace(model, node, [pool])
+            return model, True
+        return model, False
+
+
+class RemoveFlatten(Transformation):
+    """A Flatten between two hardware layers is a no-op on the stream (the elements keep their
+    order): the consumer reads the image directly."""
+
+    def apply(self, model: ModelWrapper):
+        for node in model.graph.node:
+            if node.op_type not in ("Flatten", "Reshape"):
+                continue
+            producer = model.find_producer(node.input[0])
+            consumers = model.find_consumers(node.output[0]) or []
+            if producer is None or not is_hw_node(producer):
+                continue
+            if len(consumers) != 1 or not is_hw_node(consumers[0]):
+                continue
+            consumers[0].input[0] = node.input[0]
+            model.graph.node.remove(node)
+            return model, True
+        return model, False
+
+
+def _replace(model: ModelWrapper, node, new_nodes) -> None:
+    pos = list(model.graph.node).index(node)
+    model.graph.node.remove(node)
+    for i, n in enumerate(new_nodes):
+        model.graph.node.insert(pos + i, n)
+
+
 def label_select_source(model: ModelWrapper) -> str | None:
     """The hardware output whose argmax equals the argmax of the graph output, if there is one.
 
@@ -201,6 +332,15 @@ class InsertLabelSelect(Transformation):
 
 def convert_to_hw(model: ModelWrapper) -> ModelWrapper:
     """Streamlined graph -> hardware layers, named ``MVAU_0``, ``MVAU_1``, ... in graph order."""
-    for t in (InferMVAU(), InferThresholding(), InsertLabelSelect(), RemoveUnusedNodes()):
+    passes = (
+        InferConvInpGen(),
+        InferStreamingMaxPool(),
+        InferMVAU(),
+        InferThresholding(),
+        RemoveFlatten(),
+        InsertLabelSelect(),
+        RemoveUnusedNodes(),
+    )
+    for t in passes:
         model = model.transform(t)
     return model.transform(GiveUniqueNodeNames()).transform(InferShapes())

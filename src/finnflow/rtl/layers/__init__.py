@@ -75,4 +75,12 @@ def rtl_layer(model: ModelWrapper, node) -> RtlLayer:
     return layer(model, node)
 
 
-from finnflow.rtl.layers import label_select, mvau, stitching, thresholding  # noqa: E402, F401
+from finnflow.rtl.layers import (  # noqa: E402, F401
+    label_select,
+    maxpool,
+    mvau,
+    padding,
+    sliding_window,
+    stitching,
+    thresholding,
+)
