@@ -3,10 +3,14 @@ w1a1 and w2a2, and a padded, strided conv network on digits; the generated RTL's
 outputs equal the Python execution bit for bit and its cycles per frame equal the estimate."""
 
 import pytest
+import torch
 from conv_config import LAYERS, conv_config
 
 from finnflow.build import run_build
-from finnflow.config import BuildConfig, TrainConfig, validate
+from finnflow.config import BuildConfig, validate
+from finnflow.networks import parse_precision
+from finnflow.networks.cnv import build_cnv
+from finnflow.training import load_dataset, save_checkpoint, train
 
 CIFAR_FRAMES = 20
 
@@ -18,11 +22,21 @@ def check_rtlsim(summary: dict, frames: int) -> None:
     assert sim["cycles_per_frame"] == summary["estimate"]["max_cycles"]
 
 
+@pytest.fixture(scope="module")
+def cifar10(shared_cifar10):
+    return load_dataset("cifar10", str(shared_cifar10))
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("precision, fifo_sizing", [("w1a1", False), ("w2a2", "auto")])
-def test_reduced_cnv_on_cifar10(precision, fifo_sizing, cifar10_test, build_dir):
-    """One epoch on CIFAR-10, folded for the PYNQ-Z1 by the optimizer, then 20 test images
-    through the generated RTL."""
+@pytest.mark.parametrize("precision", ["w1a1", "w2a2"])
+def test_reduced_cnv_on_cifar10(precision, cifar10, shared_cifar10, build_dir):
+    """CNV at width 0.25 trained for one epoch on 10,000 CIFAR-10 training images, folded for
+    the PYNQ-Z1 by the optimizer, then 20 test images through the generated RTL."""
+    torch.manual_seed(0)
+    net = build_cnv(parse_precision(precision), width=0.25)
+    train(net, cifar10.subset(10000, 500), epochs=1, batch_size=128, progress=False, threads=0)
+    checkpoint = build_dir / f"cnv-quarter-{precision}.pt"
+    save_checkpoint(net, checkpoint, {"precision": precision})
     cfg = validate(
         BuildConfig(
             name=f"cnv-quarter-{precision}",
@@ -30,20 +44,25 @@ def test_reduced_cnv_on_cifar10(precision, fifo_sizing, cifar10_test, build_dir)
             width=0.25,
             precision=precision,
             dataset="cifar10",
-            train=TrainConfig(epochs=1, batch_size=256, threads=0),
+            data_dir=str(shared_cifar10),
+            checkpoint=str(checkpoint),
             verify_samples=50,
             rtlsim=True,
             rtlsim_frames=CIFAR_FRAMES,
-            fifo_sizing=fifo_sizing,
+            fifo_sizing=False,  # one-frame FIFOs: sizing runs in the digits test below
         )
     )
     summary = run_build(cfg, build_dir / cfg.name)
     check_rtlsim(summary, CIFAR_FRAMES)
-    assert summary["test_accuracy"] > 0.2  # chance is 0.1
+    assert summary["test_accuracy"] > 0.15  # chance is 0.1
     assert summary["estimate"]["bottleneck"].startswith("ConvolutionInputGenerator")
 
 
 def test_padded_strided_conv_on_digits(build_dir):
+    """With FIFOs sized from rtlsim (the default when rtlsim runs)."""
     cfg = conv_config("w2a2", 8, LAYERS, rtlsim=True, rtlsim_frames=30)
     summary = run_build(cfg, build_dir / cfg.name)
     check_rtlsim(summary, 30)
+    sizing = summary["fifo_sizing"]
+    assert sizing["cycles_per_frame"] == sizing["expected_cycles"]
+    assert sizing["bits_after"] < sizing["bits_before"]

@@ -42,6 +42,7 @@ class StitchedDesign:
     in_words_per_frame: int
     out_words_per_frame: int
     layers: list[str] = field(default_factory=list)
+    latency_bound: int = 0  # cycles of all nodes' work on one frame: a frame takes no longer
 
     @property
     def source_paths(self) -> list[Path]:
@@ -101,6 +102,7 @@ def generate_rtl(model: ModelWrapper, rtl_dir: Path) -> StitchedDesign:
         in_words_per_frame=_words_per_frame(first.get_folded_input_shape()),
         out_words_per_frame=_words_per_frame(last.get_folded_output_shape()),
         layers=[n.name for n in nodes],
+        latency_bound=sum(int(getCustomOp(n).get_exp_cycles()) for n in nodes),
     )
     (rtl_dir / f"{TOP}.v").write_text(_top_verilog(design, instances))
     design.save()

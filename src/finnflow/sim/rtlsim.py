@@ -59,7 +59,9 @@ def run_design(
 ) -> RtlsimResult:
     """Stream the integer frames ``x`` [frames, inputs] through ``design``, frame ``k`` offered
     from cycle ``k * frame_interval`` on; the Verilator build (with preprocessor ``defines``)
-    goes to (and is cached in) ``build_dir``."""
+    goes to (and is cached in) ``build_dir``. A run is a deadlock when no word moves for longer
+    than the design's work on a frame takes (twice its latency bound, at least 10,000 cycles)."""
+    sim_options.setdefault("max_idle", max(10000, 2 * design.latency_bound))
     t0 = time.time()
     binary = build(design.top, design.source_paths, {}, Path(build_dir), defines)
     t1 = time.time()
