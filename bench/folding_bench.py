@@ -1,15 +1,17 @@
 """Folding benchmark: the optimizer (``folding: maximize``) against FINN-style greedy folding
 (``SetFolding`` towards a target, the best target whose design fits the same budget), for the
-FC networks at several precisions on each board, under the calibrated resource model.
+FC networks and CNV at several precisions on each board, under the calibrated resource model.
 
 Writes ``bench/results/folding.json`` and ``folding.md``, and the chosen folding of each design
 to ``build_configs/folding/<board>/<network>_<precision>.json`` (FINN's format). Structure alone
-sets folding and resources, so the networks are exported untrained (MNIST shape, 8-bit input).
-With ``--size-fifos`` each design's FIFOs are sized from rtlsim on real MNIST test images (which
-fails unless the sized design runs at the optimizer's cycles per frame, bit-exact), and the
-sized depths go into the JSON.
+sets folding and resources, so the networks are exported untrained (FC: MNIST shape, CNV:
+CIFAR-10 shape; 8-bit input). With ``--size-fifos`` each design's FIFOs are sized from rtlsim on
+real MNIST (CIFAR-10 for CNV) test images (which fails unless the sized design runs at the
+optimizer's cycles per frame, bit-exact), and the sized depths go into the JSON. ``--merge``
+keeps the rows of the results file that this run does not redo.
 
-    python bench/folding_bench.py [--networks TFC,SFC,LFC] [--precisions w1a1,...] [--size-fifos]
+    python bench/folding_bench.py [--networks TFC,SFC,LFC,CNV] [--precisions w1a1,...]
+        [--boards Pynq-Z1,Ultra96] [--size-fifos] [--merge]
 """
 
 import argparse
@@ -36,6 +38,7 @@ from finnflow.folding import (
 from finnflow.hw.estimate import estimate_network
 from finnflow.hw.resources import calibrated_with
 from finnflow.networks import build_fc, parse_precision
+from finnflow.networks.cnv import build_cnv
 from finnflow.sim.fifo_sizing import size_fifos
 from finnflow.training import load_dataset
 from finnflow.transforms import cleanup, convert_to_hw, split_dataflow, stitch, streamline
@@ -48,18 +51,22 @@ SIZING_FRAMES = 8
 
 
 def partitioned(network: str, precision: str):
-    """The partitioned hardware graph of an untrained FC network on MNIST-shaped input."""
+    """The partitioned hardware graph of an untrained network: FC on MNIST-shaped input, CNV
+    on CIFAR-10 images."""
     torch.manual_seed(0)
-    net = build_fc(784, 10, parse_precision(precision), network, None, 1.0, 8)
+    if network == "CNV":
+        net, shape = build_cnv(parse_precision(precision)), (3, 32, 32)
+    else:
+        net, shape = build_fc(784, 10, parse_precision(precision), network, None, 1.0, 8), 784
     net.eval()
     with tempfile.TemporaryDirectory() as d:
-        model = export_qonnx(net, 784, Path(d) / "model.onnx")
+        model = export_qonnx(net, shape, Path(d) / "model.onnx")
     return split_dataflow(convert_to_hw(streamline(cleanup(model))))
 
 
-def sized(folded, part, work: Path) -> tuple:
-    """``folded`` with FIFOs sized from rtlsim on MNIST test images, and the sizing report."""
-    x = load_dataset("mnist").x_test[:SIZING_FRAMES]
+def sized(folded, part, work: Path, network: str) -> tuple:
+    """``folded`` with FIFOs sized from rtlsim on real test images, and the sizing report."""
+    x = load_dataset("cifar10" if network == "CNV" else "mnist").x_test[:SIZING_FRAMES]
     pre = part.preprocess
     x_int = execute(pre, x)[pre.graph.output[0].name]
     return size_fifos(folded, x_int, work)
@@ -96,7 +103,7 @@ def run_case(network: str, precision: str, board_name: str, size: bool, work: Pa
     est = estimate_network(folded, CLOCK_MHZ, board)
     assert est["max_cycles"] == plan.cycles and est["fits_board"]
     if size:
-        folded, report = sized(folded, part, work / f"{network}_{precision}_{board.name}")
+        folded, report = sized(folded, part, work / f"{network}_{precision}_{board.name}", network)
         row["fifo_sizing"] = report.to_dict()
     out = CONFIGS / board.name / f"{network.lower()}_{precision}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -166,6 +173,7 @@ def main() -> None:
     ap.add_argument("--boards", default="Pynq-Z1,Ultra96")
     ap.add_argument("--size-fifos", action="store_true", help="size FIFOs from rtlsim")
     ap.add_argument("--work", default="build/folding_bench", help="rtlsim work folder")
+    ap.add_argument("--merge", action="store_true", help="keep the other rows of folding.json")
     args = ap.parse_args()
     rows = []
     for network in args.networks.split(","):
@@ -191,6 +199,10 @@ def main() -> None:
         "python": sys.version.split()[0],
         "machine": platform.machine(),
     }
+    if args.merge and (RESULTS / "folding.json").is_file():
+        done = {(r["network"], r["precision"], r["board"]) for r in rows}
+        old = json.loads((RESULTS / "folding.json").read_text())["rows"]
+        rows = [r for r in old if (r["network"], r["precision"], r["board"]) not in done] + rows
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "folding.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
     (RESULTS / "folding.md").write_text(markdown(rows, meta))

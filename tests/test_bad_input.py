@@ -55,6 +55,7 @@ def _out(tmp: Path) -> list[str]:
 
 
 # (id, argv builder, words the one-line error must contain)
+CONV = [{"conv": 8}, {"conv": 8, "padding": 1}]
 CASES = [
     # --- the command line and the config file
     ("no_config", lambda t: ["build"], ["config file or --model"]),
@@ -79,6 +80,22 @@ CASES = [
         ["not found"],
     ),
     ("bad_input_bits", lambda t: ["build", _config(t, input_bits=5)], ["input_bits=5"]),
+    # --- convolutional networks
+    (
+        "conv_pads_bipolar",
+        lambda t: ["build", _config(t, network="conv", precision="w1a1", layers=CONV)],
+        ["layers[1]", "bipolar", "padding: 0"],
+    ),
+    (
+        "cnv_on_tiny_images",
+        lambda t: ["build", _config(t, network="CNV", hidden=None)],
+        ["CNV", "8x8"],
+    ),
+    (
+        "conv_unknown_layer_key",
+        lambda t: ["build", _config(t, network="conv", layers=[{"conv": 8, "kernal": 3}])],
+        ["kernal"],
+    ),
     ("rtlsim_word", lambda t: ["build", _config(t, rtlsim="maybe")], ["rtlsim="]),
     (
         "unknown_start_step",
