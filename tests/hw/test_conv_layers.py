@@ -14,8 +14,10 @@ from qonnx.custom_op.registry import getCustomOp
 from qonnx.util.basic import qonnx_make_model
 
 from finnflow.errors import FoldingError, UnsupportedOpError
+from finnflow.folding import ApplyFolding
+from finnflow.folding.optimize import layer_options
 from finnflow.hw import DOMAIN
-from finnflow.hw.base import bram18_count
+from finnflow.hw.base import bram18_count, lutram_luts
 
 
 def _op(op_type, dtype="INT4", n=1, **attrs):
@@ -172,7 +174,11 @@ def test_sliding_window_shapes_and_streams():
     assert op.get_instream_width() == op.get_outstream_width() == 6
     assert op.get_number_input_values() == 4 * 8 * 10 * 2
     assert op.get_number_output_values() == 4 * 6 * 4 * 18
-    assert op.get_folding_space() == {"SIMD": [1, 2, 3, 6], "ram_style": ["distributed", "block"]}
+    assert op.get_folding_space() == {
+        "SIMD": [1, 2, 3, 6],
+        "parallel_window": [0, 1],
+        "ram_style": ["distributed", "block"],
+    }
 
 
 @pytest.mark.parametrize(
@@ -248,6 +254,91 @@ def test_infer_datatype():
     model = ModelWrapper(qonnx_make_model(graph))
     op.infer_node_datatype(model)
     assert model.get_tensor_datatype("y") == DataType["INT3"]
+
+
+@pytest.mark.parametrize("h,w,c,k,s,n,dtype", SWG_SHAPES)
+def test_parallel_window_matches_normal(h, w, c, k, s, n, dtype):
+    """A parallel window carries the same elements in the same order as SIMD = C, a whole
+    window a word instead of kh*kw words; the input stream is the same."""
+    normal = _swg(h, w, c, k, s, simd=c, dtype=dtype, n=n)
+    par = _swg(h, w, c, k, s, simd=c, dtype=dtype, n=n, parallel_window=1)
+    x = _images(par, h + w + c + 1)
+    assert np.array_equal(_run(par, x), _run(normal, x))
+    oh, ow = par.get_nodeattr("OFMDim")
+    assert par.get_folded_input_shape() == normal.get_folded_input_shape() == [n, h, w, 1, c]
+    assert par.get_folded_output_shape() == [n, oh, ow, 1, k[0] * k[1] * c]
+    assert normal.get_folded_output_shape() == [n, oh, ow, k[0] * k[1], c]
+    assert par.get_outstream_width() == normal.get_outstream_width() * k[0] * k[1]
+    assert par.get_number_output_values() == n * oh * ow
+    assert par.verify_node() == []
+
+
+@pytest.mark.parametrize(
+    "h,w,c,k,s",
+    [
+        (8, 8, 3, (3, 3), (1, 1)),  # CNV-like first layer: 64 cycles, not 6*6*9
+        (9, 9, 2, (3, 3), (2, 2)),
+        (6, 5, 4, (2, 2), (1, 1)),
+        (5, 6, 4, (1, 1), (1, 1)),
+        (6, 9, 3, (2, 3), (1, 2)),
+    ],
+)
+def test_parallel_window_cycles(h, w, c, k, s):
+    """One input pixel a cycle, a window emitted with the pixel that completes it."""
+    op = _swg(h, w, c, k, s, simd=c, parallel_window=1)
+    assert op.get_exp_cycles() == h * w
+    op.set_batch_size(3)
+    assert op.get_exp_cycles() == 3 * h * w
+
+
+def test_parallel_window_folding():
+    """Parallel windows need SIMD = IFMChannels: verify_folding says so and how to fix it, the
+    optimizer's options hold no other combination, and a FINN folding config may set it."""
+    op = _swg(8, 8, 4, (3, 3), (1, 1), simd=2, parallel_window=1)
+    with pytest.raises(
+        FoldingError,
+        match=r"ConvolutionInputGenerator_0: parallel_window=1 needs SIMD = IFMChannels = 4 .*"
+        r"but SIMD=2; set SIMD=4 or parallel_window=0",
+    ):
+        op.verify_folding()
+    assert any("parallel_window=1 needs SIMD" in m for m in op.verify_node())
+    assert "parallel_window" in op.get_folding_attrs()
+    options = [o.attrs for o in layer_options(op)]
+    assert len(options) == 3 * 2 + 2  # SIMD 1, 2, 4 x two memories; the parallel window x two
+    assert all(o["SIMD"] == 4 for o in options if o["parallel_window"])
+    assert {(o["SIMD"], o["parallel_window"]) for o in options} == {(1, 0), (2, 0), (4, 0), (4, 1)}
+    assert (op.get_nodeattr("SIMD"), op.get_nodeattr("parallel_window")) == (2, 1)  # restored
+
+    graph = helper.make_graph(
+        [op.onnx_node],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 8, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6, 6, 36])],
+    )
+    model = ModelWrapper(qonnx_make_model(graph))
+    name = op.onnx_node.name
+    model = model.transform(ApplyFolding({name: {"SIMD": 4, "parallel_window": 1}}))
+    folded = getCustomOp(model.graph.node[0])
+    assert folded.get_folded_output_shape() == [1, 6, 6, 1, 36]
+    with pytest.raises(FoldingError, match="parallel_window=1 needs SIMD"):
+        model.transform(ApplyFolding({name: {"SIMD": 1}}))
+
+
+def test_parallel_window_buffer_and_resources():
+    """kh - 1 rows of line buffer, an image column a word: cheap for few channels."""
+    op = _swg(32, 32, 3, (3, 3), (1, 1), simd=3, dtype="UINT8", parallel_window=1)
+    assert op.buffer_rows() == 2 and op.buffer_memory() == (2 * 3 * 8, 32)
+    assert not op.uses_bram() and op.bram_estimation() == 0
+    feats = op.resource_features("lut")
+    assert feats["line_buffer"] == lutram_luts(48, 32)[0] == 32
+    assert op.resource_features("ff")["window"] == 9 * 3 * 8
+    assert 0 < op.lut_estimation() < 100 and 300 < op.ff_estimation() < 400
+    op.set_nodeattr("ram_style", "block")
+    assert op.bram_estimation() == bram18_count(48, 32) == 2
+    assert op.resource_features("lut")["line_buffer"] == 0
+    for k, w in (((1, 1), 32), ((3, 1), 1)):  # no line buffer; the line buffer is a register
+        op = _swg(8, w, 3, k, (1, 1), simd=3, ram_style="block", parallel_window=1)
+        assert not op.has_memory() and op.bram_estimation() == 0
 
 
 # ----------------------------------------------------------------------------- max pool

@@ -15,6 +15,7 @@ from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.util.basic import qonnx_make_model
 
+from finnflow.errors import FoldingError
 from finnflow.execute import execute
 from finnflow.hw import DOMAIN
 from finnflow.hw.estimate import expected_cycles
@@ -93,7 +94,7 @@ def _run_layer(op_type, dtype, attrs, build_rtl, seed=0):
 
 
 # ----------------------------------------------------------------------------- sliding window
-def _swg(h, w, c, simd, k, s, ram_style="auto"):
+def _swg(h, w, c, simd, k, s, ram_style="auto", parallel=0):
     oh, ow = (h - k[0]) // s[0] + 1, (w - k[1]) // s[1] + 1
     return dict(
         IFMDim=[h, w],
@@ -103,6 +104,7 @@ def _swg(h, w, c, simd, k, s, ram_style="auto"):
         Stride=list(s),
         OFMDim=[oh, ow],
         ram_style=ram_style,
+        parallel_window=parallel,
     )
 
 
@@ -130,6 +132,39 @@ def test_sliding_window(dtype, attrs, build_rtl):
     cf = attrs["IFMChannels"] // attrs["SIMD"]
     kh, kw = attrs["ConvKernelDim"]
     assert exp == max(h * w, oh * ow * kh * kw) * cf
+
+
+def _parallel(h, w, c, k, s, ram_style="auto"):
+    return _swg(h, w, c, c, k, s, ram_style, parallel=1)
+
+
+PARALLEL_CASES = {
+    # CNV-like first layer: 3 channels, 3x3 at stride 1
+    "cnv_8x8x3_u8": ("UINT8", _parallel(8, 8, 3, (3, 3), (1, 1))),
+    "cnv_8x8x3_block_s4": ("INT4", _parallel(8, 8, 3, (3, 3), (1, 1), "block")),
+    "k3_s2_odd_s8": ("INT8", _parallel(9, 7, 2, (3, 3), (2, 2))),
+    "k2_s1_bin": ("BINARY", _parallel(6, 5, 4, (2, 2), (1, 1))),
+    "k1_u3": ("UINT3", _parallel(5, 6, 4, (1, 1), (1, 1))),
+    "k2x3_s1x2_nonsquare": ("INT3", _parallel(6, 9, 3, (2, 3), (1, 2))),
+    "k2_s3_gaps_u4": ("UINT4", _parallel(8, 11, 2, (2, 2), (3, 3))),
+    "k3x1_one_column_s2": ("INT2", _parallel(7, 1, 2, (3, 1), (2, 1))),
+}
+
+
+@pytest.mark.parametrize("dtype,attrs", PARALLEL_CASES.values(), ids=PARALLEL_CASES.keys())
+def test_sliding_window_parallel(dtype, attrs, build_rtl):
+    """A whole window a word (finnflow_swg_parallel): one pixel a cycle, images back to back."""
+    exp = _run_layer("ConvolutionInputGenerator", dtype, attrs, build_rtl, seed=len(str(attrs)))
+    h, w = attrs["IFMDim"]
+    assert exp == h * w
+
+
+def test_sliding_window_parallel_needs_simd_c():
+    """The RTL mapping refuses a parallel window whose SIMD is not the channel count."""
+    attrs = _swg(8, 8, 4, 2, (3, 3), (1, 1), parallel=1)
+    model, _ = _layer("ConvolutionInputGenerator", "INT4", 1, **attrs)
+    with pytest.raises(FoldingError, match="parallel_window=1 needs SIMD = IFMChannels = 4"):
+        rtl_layer(model, model.graph.node[0]).instances(None)
 
 
 # ----------------------------------------------------------------------------- max pool
@@ -179,6 +214,16 @@ SYNTH_CASES = {
         _swg(32, 32, 64, 4, (3, 3), (1, 1), "block"),
     ),
     "swg_lutram": ("ConvolutionInputGenerator", "INT4", _swg(9, 9, 8, 2, (2, 2), (3, 3))),
+    "swg_parallel_cnv": (
+        "ConvolutionInputGenerator",
+        "UINT8",
+        _parallel(32, 32, 3, (3, 3), (1, 1)),
+    ),
+    "swg_parallel_block": (
+        "ConvolutionInputGenerator",
+        "INT4",
+        _parallel(16, 16, 16, (3, 3), (1, 1), "block"),
+    ),
     "maxpool": ("StreamingMaxPool", "INT4", _pool(16, 16, 8, 2, (2, 2))),
     "fmpadding": ("FMPadding", "UINT4", _pad(16, 16, 8, 4, (1, 1, 1, 1))),
 }
@@ -288,4 +333,82 @@ def test_stitched_conv_block(tmp_path):
     _, res = simulate_stitched(model, x, tmp_path)
     assert np.array_equal(res.outputs, y.reshape(frames, -1))
     assert expected_cycles(model) == 6 * 6 * 9
+    assert res.cycles_per_frame == expected_cycles(model)
+
+
+def _parallel_conv(rng, h: int, c: int, cout: int, k: int) -> ModelWrapper:
+    """A 3x3 parallel sliding window over an h x h x c UINT4 image -> MVAU with thresholds that
+    takes a whole window a cycle (SIMD = k*k*c, PE = cout)."""
+    mw = k * k * c
+    w = rng.integers(-2, 2, size=(mw, cout))
+    acc = rng.integers(0, 16, size=(200, mw)) @ w
+    t = np.sort(rng.choice(acc.ravel(), size=(cout, 3)), axis=1)
+    oh = h - k + 1
+    nodes = [
+        helper.make_node(
+            "ConvolutionInputGenerator",
+            ["x"],
+            ["cols"],
+            domain=DOMAIN,
+            numInputVectors=[1],
+            ConvKernelDim=[k, k],
+            IFMChannels=c,
+            IFMDim=[h, h],
+            OFMDim=[oh, oh],
+            Stride=[1, 1],
+            SIMD=c,
+            parallel_window=1,
+            inputDataType="UINT4",
+            outputDataType="UINT4",
+        ),
+        helper.make_node(
+            "MVAU",
+            ["cols", "w", "t"],
+            ["y"],
+            domain=DOMAIN,
+            MW=mw,
+            MH=cout,
+            SIMD=mw,
+            PE=cout,
+            inputDataType="UINT4",
+            weightDataType="INT2",
+            outputDataType="UINT2",
+            accDataType="INT16",
+            numInputVectors=[1, oh, oh],
+        ),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "parallel_conv",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, h, h, c])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, oh, oh, cout])],
+    )
+    model = ModelWrapper(qonnx_make_model(graph))
+    model.set_tensor_datatype("x", DataType["UINT4"])
+    for name, value, dt in (("w", w, "INT2"), ("t", t, "INT16")):
+        model.set_initializer(name, value.astype(np.float32))
+        model.set_tensor_datatype(name, DataType[dt])
+    model = model.transform(InferShapes()).transform(InferDataTypes())
+    return model.transform(GiveUniqueNodeNames())
+
+
+def test_stitched_parallel_window_conv(tmp_path):
+    """A CNV-like first layer (3 channels, 3x3) with a parallel window feeding an MVAU that
+    takes a window a cycle: no width converter between them, bit-exact against the graph's
+    execution, one image per H*W cycles back to back (the window's input pixels)."""
+    rng = np.random.default_rng(9)
+    h = 8
+    model = stitch(_parallel_conv(rng, h, 3, 4, 3))
+    assert [n.op_type for n in model.graph.node] == [
+        "ConvolutionInputGenerator",
+        "StreamingFIFO",
+        "MVAU",
+    ]
+    frames = 6
+    x = rng.integers(0, 16, size=(frames, h, h, 3)).astype(np.float32)
+    y = execute(model, x)["y"]
+    assert len(np.unique(y)) > 2
+    _, res = simulate_stitched(model, x, tmp_path)
+    assert np.array_equal(res.outputs, y.reshape(frames, -1))
+    assert expected_cycles(model) == h * h
     assert res.cycles_per_frame == expected_cycles(model)

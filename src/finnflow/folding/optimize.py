@@ -57,13 +57,19 @@ def _set(op, attrs: dict) -> None:
 
 
 def layer_options(op) -> list[_Option]:
-    """Every folding of the layer ``op`` (its attributes are restored afterwards)."""
+    """Every folding of the layer ``op`` in its folding space that the layer accepts
+    (``verify_folding``; a parallel window needs SIMD = channels), its attributes restored
+    afterwards."""
     space = op.get_folding_space()
     saved = {a: op.get_nodeattr(a) for a in space}
     options = []
     for values in itertools.product(*space.values()):
         attrs = dict(zip(space, values, strict=True))
         _set(op, attrs)
+        try:
+            op.verify_folding()
+        except FoldingError:
+            continue
         options.append(
             _Option(
                 attrs,
