@@ -1,13 +1,16 @@
 import json
 
 import pytest
+import torch
 from qonnx.custom_op.registry import getCustomOp
 
 from finnflow.build import run_build
 from finnflow.errors import FoldingError
-from finnflow.export import load_model
+from finnflow.export import export_qonnx, load_model
 from finnflow.folding import ApplyFolding, SetFolding, folding_config
 from finnflow.hw.estimate import estimate_network
+from finnflow.networks import build_conv, parse_precision
+from finnflow.transforms import cleanup, convert_to_hw, split_dataflow, streamline
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +63,19 @@ def test_set_folding_reaches_target(hw_model, target):
             inst = getCustomOp(node)
             inst.verify_folding()
             assert inst.get_exp_cycles() <= max(target, 1)
+
+
+def test_set_folding_turns_on_parallel_windows_when_channels_run_out(tmp_path):
+    """A 3-channel first layer cannot reach a tight target by SIMD alone (SIMD <= 3): the
+    greedy pass then emits whole windows; a loose target leaves the window serial."""
+    torch.manual_seed(0)
+    net = build_conv((3, 16, 16), 10, parse_precision("w2a2"), [{"conv": 8}], [8]).eval()
+    model = export_qonnx(net, (3, 16, 16), tmp_path / "conv.onnx")
+    dataflow = split_dataflow(convert_to_hw(streamline(cleanup(model)))).dataflow
+    for target, parallel, cycles in ((256, 1, 16 * 16), (2000, 0, 14 * 14 * 9 * 3 // 3)):
+        swg = getCustomOp(dataflow.transform(SetFolding(target)).graph.node[0])
+        assert swg.onnx_node.op_type == "ConvolutionInputGenerator"
+        assert swg.get_nodeattr("SIMD") == 3
+        assert swg.get_nodeattr("parallel_window") == parallel
+        assert swg.get_exp_cycles() == cycles
+        assert not swg.verify_node()

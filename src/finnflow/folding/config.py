@@ -109,7 +109,8 @@ class SetFolding(Transformation):
     """Least parallelism per layer that reaches ``target_cycles`` per frame (FINN's SetFolding
     idea): starting from all ones, each folding parameter in the layer's order (an MVAU's SIMD,
     then PE) grows through the divisors of its dimension until the layer reaches the target.
-    A layer that cannot reach the target is fully unfolded."""
+    A layer that cannot reach the target is fully unfolded; a sliding window at SIMD = channels
+    that is still too slow then emits whole windows (``parallel_window``), as FINN's does."""
 
     def __init__(self, target_cycles: int):
         super().__init__()
@@ -119,13 +120,18 @@ class SetFolding(Transformation):
         for node in hw_nodes(model):
             inst = getCustomOp(node)
             params = inst.get_folding_params()
-            for attr in params:
-                inst.set_nodeattr(attr, 1)
+            window = "parallel_window" in inst.get_folding_attrs()
+            for attr in (*params, *(("parallel_window",) if window else ())):
+                inst.set_nodeattr(attr, 1 if attr in params else 0)
             for attr, dim in params.items():
                 for value in divisors(inst.get_nodeattr(dim)):
                     inst.set_nodeattr(attr, value)
                     if inst.get_exp_cycles() <= self.target:
                         break
+            if window and inst.get_exp_cycles() > self.target:
+                inst.set_nodeattr("parallel_window", 1)
+                if inst.verify_node():
+                    inst.set_nodeattr("parallel_window", 0)
         return model, False
 
 
