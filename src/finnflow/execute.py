@@ -11,6 +11,7 @@ from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.infer_shapes import InferShapes
 
 from finnflow.hw.base import hw_nodes
+from finnflow.transforms.elementwise import computed_tensors
 
 
 def with_batch_size(model: ModelWrapper, batch: int) -> ModelWrapper:
@@ -21,11 +22,10 @@ def with_batch_size(model: ModelWrapper, batch: int) -> ModelWrapper:
     reads their input's shape, such as MaxPoolNHWC)."""
     copy = ModelWrapper(model.model.SerializeToString())
     graph = copy.graph
-    dynamic = {i.name for i in graph.input if copy.get_initializer(i.name) is None}
+    dynamic = computed_tensors(copy)
     for node in graph.node:
-        if any(i in dynamic for i in node.input):
-            dynamic.update(node.output)
-            if node.op_type == "Reshape" and copy.get_initializer(node.input[1]) is not None:
+        if node.op_type == "Reshape" and node.input[0] in dynamic:
+            if copy.get_initializer(node.input[1]) is not None:
                 shape = copy.get_initializer(node.input[1]).copy()
                 shape[0] = batch
                 copy.set_initializer(node.input[1], shape)

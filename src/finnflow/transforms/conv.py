@@ -30,6 +30,8 @@ from finnflow.errors import UnsupportedOpError
 from finnflow.transforms.elementwise import (
     ARITH_OPS,
     ELEMENTWISE_OPS,
+    computed_tensors,
+    new_constant,
     node_attr,
     per_channel_affine,
     trace_chain,
@@ -86,12 +88,6 @@ class MaxPoolNHWC(qonnx_maxpool.MaxPoolNHWC):
         context[node.output[0]] = x.max(axis=(2, 4))
 
 
-def _const(model: ModelWrapper, value) -> str:
-    name = model.make_new_valueinfo_name()
-    model.set_initializer(name, np.asarray(value, dtype=np.float32))
-    return name
-
-
 def _channels_last_const(c: np.ndarray, node: NodeProto) -> np.ndarray:
     """A constant broadcast against an NCHW tensor, as the same constant against NHWC: scalars
     stay, per-channel ``[C, 1, 1]``/``[1, C, 1, 1]`` become ``[C]``."""
@@ -146,7 +142,7 @@ def rewrite_weight(
             perm = node_attr(t, "perm", None)
             w = np.transpose(w, perm)
             scale = None if scale is None else np.transpose(scale, perm)
-    w_new = _const(model, fn(w))
+    w_new = new_constant(model, fn(w))
     if quant is None:
         node.input[index] = w_new
         return []
@@ -157,7 +153,7 @@ def rewrite_weight(
     elif np.all(s == s[:1]):
         s = s[:1]
     out = model.make_new_valueinfo_name()
-    inputs = [w_new, _const(model, s), *quant.input[2:]]
+    inputs = [w_new, new_constant(model, s), *quant.input[2:]]
     attrs = {a.name: helper.get_attribute_value(a) for a in quant.attribute}
     node.input[index] = out
     return [helper.make_node(quant.op_type, inputs, [out], domain=quant.domain, **attrs)]
@@ -178,10 +174,7 @@ class LowerConvsToChannelsLast(Transformation):
         self.perm: dict[str, np.ndarray] = {}  # flattened tensor -> NCHW index of each element
         self.restored: set[str] = set()
         self.out: list[NodeProto] = []
-        self.dynamic = {i.name for i in model.graph.input if model.get_initializer(i.name) is None}
-        for node in model.graph.node:
-            if any(i in self.dynamic for i in node.input):
-                self.dynamic.update(node.output)
+        self.dynamic = computed_tensors(model)
         for node in list(model.graph.node):
             self._lower(node)
         for vi in model.graph.output:
@@ -265,7 +258,9 @@ class LowerConvsToChannelsLast(Transformation):
         inputs = [x]
         for name in node.input[1:]:
             c = self.model.get_initializer(name) if name else None
-            inputs.append(name if c is None else _const(self.model, _channels_last_const(c, node)))
+            if c is not None:
+                name = new_constant(self.model, _channels_last_const(c, node))
+            inputs.append(name)
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         return self._emit(node.op_type, inputs, domain=node.domain, **attrs)
 
@@ -274,8 +269,8 @@ class LowerConvsToChannelsLast(Transformation):
             self.model.get_initializer(i).astype(np.float64) for i in node.input[1:5]
         )
         a = scale / np.sqrt(var + node_attr(node, "epsilon", 1e-5))
-        y = self._emit("Mul", [x, _const(self.model, a)])
-        return self._emit("Add", [y, _const(self.model, bias - mean * a)])
+        y = self._emit("Mul", [x, new_constant(self.model, a)])
+        return self._emit("Add", [y, new_constant(self.model, bias - mean * a)])
 
     def _lower_conv(self, node: NodeProto, x: str) -> str:
         model = self.model
@@ -315,7 +310,7 @@ class LowerConvsToChannelsLast(Transformation):
             bias = model.get_initializer(node.input[2])
             if bias is None:
                 raise UnsupportedOpError(f"Conv node {node.name!r} has a run-time bias")
-            y = self._emit("Add", [y, _const(model, bias.reshape(-1))])
+            y = self._emit("Add", [y, new_constant(model, bias.reshape(-1))])
         return y
 
     def _weight_shape(self, node: NodeProto) -> list[int]:
@@ -393,7 +388,7 @@ class LowerConvsToChannelsLast(Transformation):
             c = model.get_initializer(name) if name else None
             if c is not None and c.size > 1:
                 c = np.broadcast_to(c, (*c.shape[:-1], len(perm)))[..., perm]
-                name = _const(model, c)
+                name = new_constant(model, c)
             inputs.append(name)
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         out = self._emit(node.op_type, inputs, domain=node.domain, **attrs)
@@ -462,8 +457,10 @@ class MoveAffinePastLayout(Transformation):
             out = node.output[0]
             mid, scaled = model.make_new_valueinfo_name(), model.make_new_valueinfo_name()
             node.input[0], node.output[0] = src, mid
-            mul = helper.make_node("Mul", [mid, _const(model, _tile_for(model, node, a))], [scaled])
-            add = helper.make_node("Add", [scaled, _const(model, _tile_for(model, node, b))], [out])
+            a_name = new_constant(model, _tile_for(model, node, a))
+            b_name = new_constant(model, _tile_for(model, node, b))
+            mul = helper.make_node("Mul", [mid, a_name], [scaled])
+            add = helper.make_node("Add", [scaled, b_name], [out])
             pos = list(model.graph.node).index(node) + 1
             model.graph.node.insert(pos, mul)
             model.graph.node.insert(pos + 1, add)

@@ -19,6 +19,23 @@ def node_attr(node: NodeProto, name: str, default):
     return default if attr is None else helper.get_attribute_value(attr)
 
 
+def new_constant(model: ModelWrapper, value, dtype=np.float32) -> str:
+    """A new initializer holding ``value``; returns its name."""
+    name = model.make_new_valueinfo_name()
+    model.set_initializer(name, np.asarray(value, dtype=dtype))
+    return name
+
+
+def computed_tensors(model: ModelWrapper) -> set[str]:
+    """The tensors computed from the graph's (non-initializer) inputs, as opposed to constants
+    and what only constants feed (weights behind their quantizers)."""
+    found = {i.name for i in model.graph.input if model.get_initializer(i.name) is None}
+    for node in model.graph.node:
+        if any(i in found for i in node.input):
+            found.update(node.output)
+    return found
+
+
 def dynamic_input(model: ModelWrapper, node: NodeProto) -> str | None:
     """The single non-constant input of an elementwise node, or None if it has not exactly one."""
     dyn = [i for i in node.input if i and model.get_initializer(i) is None]

@@ -22,6 +22,7 @@ from finnflow.errors import UnsupportedOpError
 from finnflow.transforms.conv import MoveAffinePastLayout
 from finnflow.transforms.elementwise import (
     evaluate_chain,
+    new_constant,
     node_attr,
     per_channel_affine,
     trace_chain,
@@ -34,15 +35,9 @@ def _is_int(model: ModelWrapper):
     return lambda name: is_integer(model.get_tensor_datatype(name))
 
 
-def _const(model: ModelWrapper, value, dtype=np.float32) -> str:
-    name = model.make_new_valueinfo_name()
-    model.set_initializer(name, np.asarray(value, dtype=dtype))
-    return name
-
-
 def threshold_initializer(model: ModelWrapper, thresholds: np.ndarray) -> str:
     """A new initializer holding integer thresholds, annotated with a datatype covering them."""
-    name = _const(model, thresholds)
+    name = new_constant(model, thresholds)
     lo, hi = int(thresholds.min()), int(thresholds.max())
     model.set_tensor_datatype(name, int_type_for_range(min(lo, 0), max(hi, 0)))
     return name
@@ -140,9 +135,9 @@ class QuantSpec:
         if self.bipolar:
             for op, val in (("Mul", self.gain), ("Add", self.offset)):
                 nxt = model.make_new_valueinfo_name()
-                nodes.append(helper.make_node(op, [cur, _const(model, val)], [nxt]))
+                nodes.append(helper.make_node(op, [cur, new_constant(model, val)], [nxt]))
                 cur = nxt
-        nodes.append(helper.make_node("Mul", [cur, _const(model, self.scale)], [out]))
+        nodes.append(helper.make_node("Mul", [cur, new_constant(model, self.scale)], [out]))
         return nodes
 
 
@@ -186,7 +181,7 @@ class FoldQuantWeights(Transformation):
             acc = model.make_new_valueinfo_name()
             node.input[1] = w_name
             node.output[0] = acc
-            mul = helper.make_node("Mul", [acc, _const(model, col_scale)], [out])
+            mul = helper.make_node("Mul", [acc, new_constant(model, col_scale)], [out])
             _insert_after(model, node, [mul])
             model = model.transform(RemoveUnusedNodes())
             return model.transform(InferShapes()), True
@@ -226,12 +221,12 @@ class QuantInputToInteger(Transformation):
             node.output[0] = real
             scaled = model.make_new_valueinfo_name()
             int_t = model.make_new_valueinfo_name()
-            nodes = [helper.make_node("Div", [real, _const(model, spec.scale)], [scaled])]
+            nodes = [helper.make_node("Div", [real, new_constant(model, spec.scale)], [scaled])]
             if spec.bipolar:
                 shifted, halved = model.make_new_valueinfo_name(), model.make_new_valueinfo_name()
                 nodes += [
-                    helper.make_node("Add", [scaled, _const(model, 1.0)], [shifted]),
-                    helper.make_node("Div", [shifted, _const(model, 2.0)], [halved]),
+                    helper.make_node("Add", [scaled, new_constant(model, 1.0)], [shifted]),
+                    helper.make_node("Div", [shifted, new_constant(model, 2.0)], [halved]),
                 ]
                 scaled = halved
             nodes.append(helper.make_node("Round", [scaled], [int_t]))
@@ -281,8 +276,8 @@ class AbsorbInputAffine(Transformation):
             c = b @ w.astype(np.float64)
             mid = model.make_new_valueinfo_name()
             nodes = [
-                helper.make_node("Mul", [acc, _const(model, a[0])], [mid]),
-                helper.make_node("Add", [mid, _const(model, c)], [out]),
+                helper.make_node("Mul", [acc, new_constant(model, a[0])], [mid]),
+                helper.make_node("Add", [mid, new_constant(model, c)], [out]),
             ]
             _insert_after(model, node, nodes)
             _annotate_acc(model, node)
