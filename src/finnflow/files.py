@@ -1,6 +1,7 @@
-"""Atomic file writes: a file is written under a temporary name beside its destination and
-renamed into place, so a reader (a resumed build, a user) never takes a half-written file for a
-finished one."""
+"""Atomic file writes and the user's cache folders.
+
+A file is written under a temporary name beside its destination and renamed into place, so a
+reader (a resumed build, a user) never takes a half-written file for a finished one."""
 
 import contextlib
 import os
@@ -38,6 +39,15 @@ def _commit(tmp: Path, path: Path) -> None:
 def write_atomic(path: Path | str, data: str | bytes) -> None:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data.encode() if isinstance(data, str) else data)
+
+
+def cache_dir(kind: str, env: str) -> Path:
+    """The cache folder for ``kind`` (``datasets``, ``synth``, ``verilator``): ``$env`` when set,
+    else ``$XDG_CACHE_HOME/finnflow/<kind>``, else ``~/.cache/finnflow/<kind>``."""
+    if os.environ.get(env):
+        return Path(os.environ[env])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "finnflow" / kind
 
 
 def _remove(path: Path) -> None:

@@ -2,13 +2,13 @@
 DMA shell, fed the byte buffers the driver would hand the board's DMA. It is the driver's rtlsim
 backend, so the driver's packing, batching and timing run on a host exactly as on the board."""
 
-import os
 from pathlib import Path
 
 import numpy as np
 
 from finnflow.deploy.shell import SHELL_FILE, SHELL_TOP, shell_params
 from finnflow.errors import ConfigError
+from finnflow.files import cache_dir
 from finnflow.rtl import StitchedDesign
 from finnflow.rtl.generate import DESIGN_FILE
 from finnflow.sim.rtlsim import steady_state_interval
@@ -18,8 +18,7 @@ from finnflow.sim.verilator import build, simulate
 def default_work_dir() -> Path:
     """Where virtual boards are built and kept: ``$FINNFLOW_SIM_CACHE``, else
     ``~/.cache/finnflow/verilator`` (not the package, which is copied to boards as it is)."""
-    env = os.environ.get("FINNFLOW_SIM_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "finnflow" / "verilator"
+    return cache_dir("verilator", "FINNFLOW_SIM_CACHE")
 
 
 class VirtualBoard:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from finnflow.errors import FinnflowError, ToolNotFoundError
+from finnflow.files import cache_dir
 from finnflow.tools import verilator_env, verilator_version
 
 __all__ = ["SimulationError", "SimulationDeadlock", "SimResult", "build", "simulate"]
@@ -199,7 +200,14 @@ VERILATE_FLAGS = (
 
 
 def _runtime_key(env: dict[str, str]) -> str:
-    items = (verilator_version(), _MAKEFLAGS, env.get("CXXFLAGS", ""), env.get("CXX", ""))
+    items = (
+        verilator_version(),
+        env.get("VERILATOR_ROOT", ""),
+        VERILATE_FLAGS,
+        _MAKEFLAGS,
+        env.get("CXXFLAGS", ""),
+        env.get("CXX", ""),
+    )
     return hashlib.sha256(repr(items).encode()).hexdigest()[:12]
 
 
@@ -214,7 +222,9 @@ def build(
     ``defines`` (``NAME`` or ``NAME=VALUE``); return the binary path.
 
     Builds are cached in ``build_dir/<top>_<hash>`` keyed on sources, parameters, defines and
-    tool version; the Verilator runtime objects are compiled once per ``build_dir`` and reused.
+    tool version; the Verilator runtime objects are compiled once per Verilator version, make
+    flags and compiler, and kept in the user's Verilator cache (``$FINNFLOW_SIM_CACHE`` or
+    ``~/.cache/finnflow/verilator``; in ``build_dir`` where that cannot be written).
     Memory files ($readmemh) are read when the simulation starts, so only their paths are part
     of the key.
     """
@@ -262,7 +272,7 @@ def build(
             str(tb),
         ]
         make = ["make", "-C", str(obj), "-f", f"V{top_module}.mk", "-j", "2", *_MAKEFLAGS]
-        runtime = build_dir / f"_runtime_{_runtime_key(env)}"
+        runtime = _runtime_dir(build_dir, env)
         log = []
         for cmd in (verilate, make):
             if cmd is make:
@@ -284,6 +294,20 @@ def build(
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return binary
+
+
+def _runtime_dir(build_dir: Path, env: dict[str, str]) -> Path:
+    """Where the compiled Verilator runtime for this toolchain is kept: the user's cache, shared
+    by every build folder, else ``build_dir``."""
+    name = f"_runtime_{_runtime_key(env)}"
+    shared = cache_dir("verilator", "FINNFLOW_SIM_CACHE")
+    try:
+        shared.mkdir(parents=True, exist_ok=True)
+        if os.access(shared, os.W_OK):
+            return shared / name
+    except OSError:
+        pass
+    return build_dir / name
 
 
 def _use_runtime(runtime: Path, obj: Path) -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 from qonnx.core.modelwrapper import ModelWrapper
 
 from finnflow.errors import ConfigError, SynthesisError
-from finnflow.files import write_atomic
+from finnflow.files import cache_dir, write_atomic
 from finnflow.rtl import StitchedDesign, generate_rtl
 from finnflow.rtl.generate import DESIGN_FILE
 from finnflow.tools import find_yosys, yosys_version
@@ -196,8 +196,7 @@ def parse_ltp(text: str) -> int:
 
 
 def default_cache_dir() -> Path:
-    env = os.environ.get("FINNFLOW_SYNTH_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "finnflow" / "synth"
+    return cache_dir("synth", "FINNFLOW_SYNTH_CACHE")
 
 
 def synthesize(

@@ -16,7 +16,6 @@ doubles the time to read.
 
 import hashlib
 import io
-import os
 import tarfile
 import zlib
 from pathlib import Path, PurePosixPath
@@ -24,7 +23,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from finnflow.errors import DatasetNotFoundError
-from finnflow.files import atomic_path
+from finnflow.files import atomic_path, cache_dir
 
 SHAPE = (3, 32, 32)
 SHUFFLE_SEED = 0
@@ -36,10 +35,7 @@ MAX_IMAGE_BYTES = 1 << 20  # a 32x32 image is a few kB at most
 
 def default_cache_dir() -> Path:
     """Where decoded datasets are cached (see the module docstring)."""
-    if os.environ.get("FINNFLOW_DATA_CACHE"):
-        return Path(os.environ["FINNFLOW_DATA_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "finnflow" / "datasets"
+    return cache_dir("datasets", "FINNFLOW_DATA_CACHE")
 
 
 def _decoder_tag() -> str:
