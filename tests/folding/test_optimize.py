@@ -41,21 +41,21 @@ def small():
     return dataflow(64, None, [6, 4], "w2a2")
 
 
-def brute_force(search: FoldingSearch):
-    """(fewest cycles, least budget-fraction cost at them) over every combination of options."""
-    budget = search.budget
-    scale = 1.0 / np.maximum(budget, 1)
-    best = None
+def every_design(search: FoldingSearch):
+    """(resources, cycles per frame) of every combination of options."""
     for combo in itertools.product(*search.options):
         vec, cycles = sum(o.cost for o in combo), max(o.cycles for o in combo)
         for i, (a, b) in enumerate(itertools.pairwise(combo)):
             edge_cycles, edge = search.edges[i][a.out_key, b.in_key]
             vec, cycles = vec + edge, max(cycles, edge_cycles)
-        if np.any(vec > budget):
-            continue
-        key = (cycles, float(vec @ scale))
-        best = key if best is None or key < best else best
-    return best
+        yield vec, cycles
+
+
+def brute_force(search: FoldingSearch):
+    """(fewest cycles, least budget-fraction cost at them) over every combination of options."""
+    scale = 1.0 / np.maximum(search.budget, 1)
+    fits = [(c, float(v @ scale)) for v, c in every_design(search) if np.all(v <= search.budget)]
+    return min(fits, default=None)
 
 
 @pytest.mark.parametrize(
@@ -80,6 +80,33 @@ def test_optimum_matches_exhaustive_search(small, lut, bram18, ff):
     vec = np.array([plan.resources[r] for r in RESOURCES])
     assert plan.cycles == cycles
     assert float(vec @ (1.0 / np.maximum(search.budget, 1))) == pytest.approx(cost)
+
+
+@pytest.mark.parametrize(
+    "lut, bram18, ff",
+    [(1400, 280, 106400), (900, 280, 106400), (1400, 2, 106400), (100000, 280, 1100)],
+)
+def test_relaxation_bounds_and_candidates(small, lut, bram18, ff):
+    """The chain DP finds the exact minimum of a weighted sum; the Lagrangian bound never
+    exceeds the cheapest design that fits, its candidates fit, and ``fits`` agrees with
+    enumeration at every cycle count."""
+    board = replace(get_board("Pynq-Z1"), lut=lut, bram18=bram18, ff=ff, usable=1.0)
+    search = FoldingSearch(small, board)
+    designs = list(every_design(search))
+    w = search.weights
+    for cycles in search.cycle_counts():
+        within = [v for v, c in designs if c <= cycles]
+        assert search.scalar_best(cycles, w)[1] @ w == pytest.approx(min(v @ w for v in within))
+        fitting = [float(v @ w) for v in within if np.all(v <= search.budget)]
+        found, bound, _ = search.relax(cycles, w)
+        assert search.fits(cycles) == bool(fitting)
+        if not fitting:
+            assert found is None and search.best(cycles) is None
+            continue
+        assert bound <= min(fitting) + 1e-9
+        if found is not None:
+            assert np.all(found[1] <= search.budget) and found[1] @ w >= min(fitting) - 1e-9
+        assert search.best(cycles)[1] @ w == pytest.approx(min(fitting))
 
 
 def test_plan_is_what_the_stitched_design_estimates(small):

@@ -16,8 +16,16 @@ cycle counts finds the smallest feasible T. At the chosen T (never below the boa
 where more parallelism buys nothing) the design with the smallest sum of budget fractions is
 taken: the minimum of a monotone cost over a set is attained on its Pareto front.
 
-The fronts stay small because layers' options are few (divisor pairs times memory styles) and
-the block RAM and DSP counts take few values; see ``bench/folding_bench.py`` for run times."""
+Fronts are the exact fallback; most questions are settled before one is built, by the same chain
+DP over a single weighted sum of the resources (exact, and fast as arrays). Whether T fits:
+the least any design needs of each resource alone, then a Lagrangian relaxation whose weighted
+minima either fit (a design that fits) or exceed the weighted budget (no design fits), with a
+local search that repairs near misses into candidates. The cheapest design at T: a relaxation
+candidate that meets the relaxation's lower bound is optimal; otherwise its cost and
+multipliers bound the front, dropping every partial design whose Lagrangian lower bound
+exceeds that cost. The fronts stay small because layers' options are few (divisor pairs times
+memory styles) and the block RAM and DSP counts take few values; see
+``bench/folding_bench.py`` for run times."""
 
 import itertools
 import time
@@ -29,7 +37,7 @@ from qonnx.custom_op.registry import getCustomOp
 
 from finnflow.boards import RESOURCES, Board, io_bound_cycles
 from finnflow.errors import FoldingError
-from finnflow.hw.base import hw_nodes
+from finnflow.hw.base import hw_nodes, memoized_attrs
 from finnflow.hw.estimate import node_resources
 from finnflow.transforms.stitch import edge_nodes
 
@@ -212,10 +220,38 @@ class FoldingSearch:
                     f"folding search needs a chain of layers; {b.name} does not read {a.name}"
                 )
         self.ops = [getCustomOp(n) for n in self.nodes]
-        self.options = [layer_options(op) for op in self.ops]
-        self.edges = [self._edge_costs(i) for i in range(len(self.ops) - 1)]
+        with memoized_attrs(self.ops):
+            self.options = [layer_options(op) for op in self.ops]
+            self.edges = [self._edge_costs(i) for i in range(len(self.ops) - 1)]
         self.budget = np.array([board.budget()[r] for r in RESOURCES], dtype=np.int64)
         self.weights = 1.0 / np.maximum(self.budget, 1)  # a design's cost: its budget fractions
+        self._tables: list[dict] = []
+        for i in range(len(self.ops)):
+            self._tables.append(self._layer_table(i))
+
+    def _layer_table(self, i: int) -> dict:
+        """Layer i's options and the edge into it as arrays, for the vectorized chain DP:
+        option cycles and costs, each option's in/out stream shape as an index, and the edge
+        from the previous layer's out shapes (rows) to this layer's in shapes (columns)."""
+        opts = self.options[i]
+        ins = sorted({o.in_key for o in opts})
+        outs = sorted({o.out_key for o in opts})
+        table = {
+            "cycles": np.array([o.cycles for o in opts]),
+            "cost": np.array([o.cost for o in opts], dtype=np.int64),
+            "in": np.array([ins.index(o.in_key) for o in opts]),
+            "out": np.array([outs.index(o.out_key) for o in opts]),
+            "n_out": len(outs),
+        }
+        if i:
+            prev = self._tables[i - 1]["out_keys"]
+            edge = self.edges[i - 1]
+            table["edge_cycles"] = np.array([[edge[a, b][0] for b in ins] for a in prev])
+            table["edge_cost"] = np.array(
+                [[edge[a, b][1] for b in ins] for a in prev], dtype=np.int64
+            )
+        table["in_keys"], table["out_keys"] = ins, outs
+        return table
 
     def _edge_costs(self, i: int) -> dict:
         """(cycles, resources) of the converter and FIFO on edge i -> i+1, per (out shape, in
@@ -245,23 +281,47 @@ class FoldingSearch:
         counts |= {c for edge in self.edges for c, _ in edge.values()}
         return sorted(c for c in counts if c >= floor)
 
-    def front(self, cycles: int, budget: np.ndarray | None = None, mode: str = "exact") -> _Front:
+    def front(
+        self,
+        cycles: int,
+        budget: np.ndarray | None = None,
+        mode: str = "exact",
+        limit: tuple[float, np.ndarray] | None = None,
+    ) -> _Front:
         """Pareto front (``_Front``'s ``mode``) of complete designs whose every layer takes at
         most ``cycles`` cycles, within ``budget`` (the board's unless given). A partial design
-        that cannot fit even with the cheapest options of the layers after it is dropped."""
+        that cannot fit even with the cheapest options of the layers after it is dropped.
+
+        ``limit`` = (cost, multipliers): keep only designs within the board's budget that may
+        cost (``vec @ weights``) at most ``cost``. A partial design P is dropped when its
+        Lagrangian bound exceeds it: for multipliers lam >= 0, every completion Q that fits
+        costs at least ``cost(P) + lam' @ (vec(P) - budget) + min over Q of (weights + lam')
+        @ vec(Q)`` (lam' = lam / budget), the minimum being the exact suffix of the chain DP
+        from P's stream shape on."""
         budget = self.budget if budget is None else budget
         rest = [np.zeros_like(budget)]
         for opts in reversed(self.options):
             allowed = [o.cost for o in opts if o.cycles <= cycles]
             least = np.min(allowed, axis=0) if allowed else np.full_like(budget, budget.max() + 1)
             rest.insert(0, rest[0] + least)
+        if limit is not None:
+            cost_limit = limit[0] * (1 + 1e-9)
+            lam = limit[1] / np.maximum(self.budget, 1)
+            lagrange = self.weights + lam
+            suffix_in, suffix_out = self._suffix(cycles, lagrange)
+            shift = float(lam @ self.budget)
 
-        def prune(vecs, picks, i):
+        def prune(vecs, picks, i, suffix=0.0):
+            if limit is not None and vecs:
+                ok = np.array(vecs) @ lagrange - shift + suffix <= cost_limit
+                vecs = [v for v, k in zip(vecs, ok, strict=True) if k]
+                picks = [p for p, k in zip(picks, ok, strict=True) if k]
             return _Front(vecs, picks, budget - rest[i], mode, self.weights)
 
         fronts: dict[tuple, _Front] = {None: prune([np.zeros_like(budget)], [()], 0)}
         for i, opts in enumerate(self.options):
             allowed = [(k, o) for k, o in enumerate(opts) if o.cycles <= cycles]
+            t = self._tables[i]
             merged: dict[tuple, _Front] = {}
             for in_key in {o.in_key for _, o in allowed}:
                 vecs, picks = [], []
@@ -270,14 +330,23 @@ class FoldingSearch:
                     if edge_cycles <= cycles:
                         vecs.extend(f.vecs + edge)
                         picks.extend(f.picks)
-                merged[in_key] = prune(vecs, picks, i)
+                bound = suffix_in[i][t["in_keys"].index(in_key)] if limit is not None else 0.0
+                merged[in_key] = prune(vecs, picks, i, bound)
             grouped: dict[tuple, tuple[list, list]] = {}
             for k, o in allowed:
                 m = merged[o.in_key]
                 vecs, picks = grouped.setdefault(o.out_key, ([], []))
                 vecs.extend(m.vecs + o.cost)
                 picks.extend(p + (k,) for p in m.picks)
-            fronts = {key: prune(v, p, i + 1) for key, (v, p) in grouped.items()}
+            fronts = {
+                key: prune(
+                    v,
+                    p,
+                    i + 1,
+                    suffix_out[i + 1][t["out_keys"].index(key)] if limit is not None else 0.0,
+                )
+                for key, (v, p) in grouped.items()
+            }
             fronts = {key: f for key, f in fronts.items() if len(f)}
             if not fronts:
                 break
@@ -285,16 +354,36 @@ class FoldingSearch:
         picks = [p for f in fronts.values() for p in f.picks]
         return prune(vecs, picks, len(self.options))
 
+    def _suffix(self, cycles: int, weights: np.ndarray) -> tuple[list, list]:
+        """The chain DP run backwards: ``into[i][j]``, the least ``weights @ vec`` of layers i
+        onwards entering layer i in its in-shape j; ``after[i][a]``, the same from the edge
+        after layer i - 1 left in its out-shape a (``after[L]`` is 0)."""
+        n = len(self._tables)
+        after: list = [None] * n + [np.zeros(self._tables[-1]["n_out"])]
+        into: list = [None] * n
+        for i in range(n - 1, -1, -1):
+            t = self._tables[i]
+            value = t["cost"] @ weights + after[i + 1][t["out"]]
+            value[t["cycles"] > cycles] = np.inf
+            into[i] = np.full(len(t["in_keys"]), np.inf)
+            np.minimum.at(into[i], t["in"], value)
+            if i:
+                edge = t["edge_cost"] @ weights + into[i][None, :]
+                edge[t["edge_cycles"] > cycles] = np.inf
+                after[i] = edge.min(axis=1)
+        return into, after
+
     def fits(self, cycles: int) -> bool:
-        """Whether any design of at most ``cycles`` cycles per frame is within the budget: the
-        "fit" front keeps, for every design within the budget of the resources other than FF,
+        """Whether any design of at most ``cycles`` cycles per frame is within the budget: no,
+        when a resource alone is over; else the relaxation's answer where it has one; else the
+        "fit" front, which keeps, for every design within the budget of the resources other than FF,
         one at most as large in each of them, so it is empty only if nothing fits, and a member
         whose FF is within budget too is a design that fits; otherwise FF decides, exactly."""
         if np.any(self.minimum_needs(cycles) > self.budget):
             return False
-        for weights in (self.weights, *np.eye(len(RESOURCES))):
-            if np.all(self.scalar_best(cycles, weights)[1] <= self.budget):
-                return True
+        found, bound, _ = self.relax(cycles)
+        if found or bound > 1e-9:
+            return bool(found)
         front = self.front(cycles, mode="fit")
         if not len(front):
             return False
@@ -309,17 +398,28 @@ class FoldingSearch:
         The "cost" front keeps, for every design within the budget of the resources other than
         FF, one at most as large in each of them and at most as costly; so its cheapest member
         costs at most the optimum and, when that member's FF is within budget too, it is the
-        optimum. Otherwise FF decides, and the exact front answers."""
+        optimum. Otherwise FF decides, and the exact front answers.
+
+        The Lagrangian relaxation (``relax``) comes first: where its candidate meets its lower
+        bound, that candidate is the optimum and no front is needed; otherwise its cost limits
+        the fronts, since the optimum costs no more."""
         picks, vec = self.scalar_best(cycles, self.weights)
         if np.all(vec <= self.budget):
             return picks, vec  # the cheapest of all designs fits, so it is the cheapest that fits
-        front = self.front(cycles, mode="cost")
+        found, bound, lam = self.relax(cycles, self.weights)
+        limit = None
+        if found:
+            cost = float(found[1] @ self.weights)
+            if cost - bound <= 1e-9 * max(1.0, cost):
+                return found
+            limit = (cost, lam)
+        front = self.front(cycles, mode="cost", limit=limit)
         if not len(front):
             return None
         picks, vec = self.cheapest(front)
         if vec[FF] <= self.budget[FF]:
             return picks, vec
-        exact = self.front(cycles)
+        exact = self.front(cycles, limit=limit)
         return self.cheapest(exact) if len(exact) else None
 
     def minimum_needs(self, cycles: int) -> np.ndarray:
@@ -330,29 +430,125 @@ class FoldingSearch:
 
     def scalar_best(self, cycles: int, weights: np.ndarray) -> tuple[tuple, np.ndarray]:
         """Chain DP over one weighted sum of the resources, budgets ignored: the design of at
-        most ``cycles`` cycles that minimizes ``vec @ weights`` (ties: the first found)."""
-        best: dict = {None: (0.0, (), np.zeros(len(RESOURCES), dtype=np.int64))}
-        for i, opts in enumerate(self.options):
-            nxt: dict = {}
-            for k, o in enumerate(opts):
-                if o.cycles > cycles:
-                    continue
-                incoming = []
-                for key, (value, picks, vec) in best.items():
-                    edge_cycles, edge = self.edges[i - 1][key, o.in_key] if i else (0, 0)
-                    if edge_cycles <= cycles:
-                        incoming.append(
-                            (value + float(edge @ weights) if i else value, picks, vec + edge)
-                        )
-                if not incoming:
-                    continue
-                value, picks, vec = min(incoming, key=lambda t: t[0])
-                cand = (value + float(o.cost @ weights), (*picks, k), vec + o.cost)
-                if o.out_key not in nxt or cand[0] < nxt[o.out_key][0]:
-                    nxt[o.out_key] = cand
-            best = nxt
-        _, picks, vec = min(best.values(), key=lambda t: t[0])
-        return picks, vec
+        most ``cycles`` cycles that minimizes ``vec @ weights`` (ties: the lowest option index),
+        exactly, since the cost is a sum over layers and edges and an edge's cost depends only
+        on the stream shapes it joins. With no design at all, the vector is all "infinite"."""
+        value = np.zeros(1)
+        back = []
+        for i, t in enumerate(self._tables):
+            if i:
+                into = value[:, None] + t["edge_cost"] @ weights
+                into[t["edge_cycles"] > cycles] = np.inf
+                came = np.argmin(into, axis=0)
+                into = into[came, np.arange(into.shape[1])]
+            else:
+                came, into = np.zeros(t["in"].max() + 1, dtype=np.int64), np.zeros(1)
+            cand = into[t["in"] if i else np.zeros_like(t["in"])] + t["cost"] @ weights
+            cand[t["cycles"] > cycles] = np.inf
+            order = np.lexsort((np.arange(len(cand)), cand, t["out"]))
+            first = order[np.r_[True, t["out"][order][1:] != t["out"][order][:-1]]]
+            chosen = np.full(t["n_out"], -1)
+            chosen[t["out"][first]] = first
+            value = np.full(t["n_out"], np.inf)
+            value[t["out"][first]] = cand[first]
+            back.append((came, chosen))
+        if not np.isfinite(value).any():
+            return (), np.full(len(RESOURCES), np.iinfo(np.int64).max // 4)
+        key, picks = int(np.argmin(value)), []
+        for i in range(len(self._tables) - 1, -1, -1):
+            came, chosen = back[i]
+            k = int(chosen[key])
+            picks.append(k)
+            key = int(came[self._tables[i]["in"][k]])
+        picks = tuple(reversed(picks))
+        return picks, self.cost_of(picks)
+
+    def cost_of(self, picks: tuple) -> np.ndarray:
+        """Resources of the design that takes option ``picks[i]`` for layer i, edges included."""
+        chosen = [self.options[i][k] for i, k in enumerate(picks)]
+        vec = sum((o.cost for o in chosen), np.zeros(len(RESOURCES), np.int64))
+        for i, (a, b) in enumerate(itertools.pairwise(chosen)):
+            vec = vec + self.edges[i][a.out_key, b.in_key][1]
+        return vec
+
+    def relax(
+        self, cycles: int, objective: np.ndarray | None = None, rounds: int = 60
+    ) -> tuple[tuple | None, float, np.ndarray]:
+        """Lagrangian relaxation of "the design of at most ``cycles`` cycles within the budget
+        that minimizes ``objective @ vec``" (without an objective: whether any fits). For
+        multipliers lam >= 0 on the budget fractions, ``scalar_best`` minimizes
+        ``objective @ vec + lam @ (vec - budget) / budget`` exactly; its minimum bounds the
+        optimum from below, since a design within the budget adds nothing positive, and each
+        minimizer that fits is a candidate. The multipliers follow the resources that are over
+        (subgradient steps). Returns the cheapest candidate found (None if none) and the best
+        lower bound; stops as soon as they meet (the candidate is optimal), or, without an
+        objective, at the first design that fits or the first bound above 0 (nothing fits)."""
+        feasibility = objective is None
+        objective = np.zeros(len(RESOURCES)) if feasibility else objective
+        scale = 1.0 / np.maximum(self.budget, 1)
+        lam = np.ones(len(RESOURCES)) if feasibility else np.zeros(len(RESOURCES))
+        best, best_cost, bound, best_lam = None, np.inf, -np.inf, lam
+        for k in range(rounds):
+            picks, vec = self.scalar_best(cycles, objective + lam * scale)
+            if not picks:
+                return None, np.inf, lam
+            over = vec * scale - self.budget * scale
+            if objective @ vec + lam @ over > bound:
+                bound, best_lam = float(objective @ vec + lam @ over), lam
+            found = (picks, vec) if np.all(vec <= self.budget) else None
+            found = found or self.local_search(cycles, picks, objective)
+            if found and objective @ found[1] < best_cost:
+                best, best_cost = found, float(objective @ found[1])
+            tol = 1e-9 * max(1.0, abs(best_cost) if best else abs(bound))
+            if (feasibility and (best or bound > tol)) or best_cost - bound <= tol:
+                break
+            lam = np.maximum(0.0, lam + over / (1 + k / 4))
+        return best, bound, best_lam
+
+    def _swaps(self, cycles: int, picks: tuple, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """For every option of layer i (with the other layers as in ``picks``): the design's
+        resource vector when layer i takes it, and whether that design keeps within
+        ``cycles`` (the option and both of its edges)."""
+        t, k = self._tables[i], picks[i]
+        vec = self.cost_of(picks) - t["cost"][k] + t["cost"]
+        ok = t["cycles"] <= cycles
+        if i:
+            prev = self._tables[i - 1]["out"][picks[i - 1]]
+            vec += t["edge_cost"][prev, t["in"]] - t["edge_cost"][prev, t["in"][k]]
+            ok &= t["edge_cycles"][prev, t["in"]] <= cycles
+        if i + 1 < len(picks):
+            nxt = self._tables[i + 1]
+            col = nxt["in"][picks[i + 1]]
+            vec += nxt["edge_cost"][t["out"], col] - nxt["edge_cost"][t["out"][k], col]
+            ok &= nxt["edge_cycles"][t["out"], col] <= cycles
+        return vec, ok
+
+    def local_search(
+        self, cycles: int, picks: tuple, objective: np.ndarray
+    ) -> tuple[tuple, np.ndarray] | None:
+        """From the design ``picks``, change one layer's folding at a time: while over the
+        budget, the change that most reduces the excess (sum of fractions over), then, within
+        the budget, the change that most reduces ``objective @ vec``. The design reached if it
+        fits, else None: a heuristic that supplies candidates, never a proof."""
+        scale = 1.0 / np.maximum(self.budget, 1)
+        picks = list(picks)
+        for _ in range(4 * len(picks) + 50):
+            vec = self.cost_of(tuple(picks))
+            excess = float(np.maximum(vec - self.budget, 0) @ scale)
+            best = (excess, float(objective @ vec), None, None)
+            for i in range(len(picks)):
+                vecs, ok = self._swaps(cycles, tuple(picks), i)
+                ex = np.maximum(vecs - self.budget, 0) @ scale
+                cost = vecs @ objective
+                key = np.where(ok, ex * 1e6 + cost, np.inf)
+                k = int(np.argmin(key))
+                if ok[k] and (ex[k], cost[k]) < best[:2]:
+                    best = (float(ex[k]), float(cost[k]), i, k)
+            if best[2] is None:
+                break
+            picks[best[2]] = best[3]
+        vec = self.cost_of(tuple(picks))
+        return (tuple(picks), vec) if np.all(vec <= self.budget) else None
 
     def cycles_of(self, picks: tuple) -> int:
         """Cycles per frame of the design that takes option ``picks[i]`` for layer i."""

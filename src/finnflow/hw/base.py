@@ -11,7 +11,9 @@ splits the last dimension into ``[..., words, lanes]``, so one stream word carri
 elements of the layer's datatype.
 """
 
+import contextlib
 import math
+from collections.abc import Iterator
 
 import numpy as np
 from qonnx.core.datatype import DataType
@@ -65,10 +67,41 @@ def lutram_luts(width: int, depth: int, dual_port: bool = True) -> tuple[int, in
     return banks * math.ceil(width / per) * 4, width * (banks - 1)
 
 
+@contextlib.contextmanager
+def memoized_attrs(ops: list) -> Iterator[None]:
+    """Within the block, each op's ``get_nodeattr`` decodes an attribute once (qonnx decodes
+    it from the ONNX node on every call); ``set_nodeattr`` through the op keeps the memo true.
+    For searches that evaluate thousands of foldings of the same ops, which nothing else
+    touches meanwhile."""
+    for op in ops:
+        op._attr_memo = {}
+    try:
+        yield
+    finally:
+        for op in ops:
+            op._attr_memo = None
+
+
 class HWCustomOp(CustomOp):
     """Shared attributes and the shape/stream vocabulary; subclasses define the rest. The
     stitching nodes (FIFO, width converter) carry FINN's ``dataType`` and shape attributes
     instead of the layers' ``inputDataType``/``outputDataType``/``numInputVectors``."""
+
+    _attr_memo: dict | None = None  # see memoized_attrs
+
+    def get_nodeattr(self, name):
+        memo = self._attr_memo
+        if memo is None:
+            return super().get_nodeattr(name)
+        if name not in memo:
+            memo[name] = super().get_nodeattr(name)
+        value = memo[name]
+        return list(value) if isinstance(value, list) else value
+
+    def set_nodeattr(self, name, value):
+        super().set_nodeattr(name, value)
+        if self._attr_memo is not None:
+            self._attr_memo.pop(name, None)
 
     def get_nodeattr_types(self):
         return {
