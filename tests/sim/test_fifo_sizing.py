@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 from qonnx.custom_op.registry import getCustomOp
-from random_fc import RandomFC, build_random_fc
+from random_nets import RandomFC, build_random_fc
 
 from finnflow.build import run_build
 from finnflow.errors import ConfigError, FifoSizingError, ToolNotFoundError

@@ -1,12 +1,15 @@
 """Convolutional networks in rtlsim: a reduced CNV (width 0.25) on real CIFAR-10 test images at
-w1a1 and w2a2, and a padded, strided conv network on digits; the generated RTL's integer
-outputs equal the Python execution bit for bit and its cycles per frame equal the estimate."""
+w1a1 and w2a2, and a padded, strided conv network on digits, also under random input and output
+stalls; the generated RTL's integer outputs equal the Python execution bit for bit and its
+cycles per frame equal the estimate."""
 
 import pytest
 import torch
 from conv_config import LAYERS, conv_config
+from stalls import check_under_stalls
 
 from finnflow.build import run_build
+from finnflow.build.steps import Build, dataflow_inputs
 from finnflow.config import BuildConfig, validate
 from finnflow.networks import parse_precision
 from finnflow.networks.cnv import build_cnv
@@ -58,11 +61,29 @@ def test_reduced_cnv_on_cifar10(precision, cifar10, shared_cifar10, build_dir):
     assert summary["estimate"]["bottleneck"].startswith("ConvolutionInputGenerator")
 
 
-def test_padded_strided_conv_on_digits(build_dir):
-    """With FIFOs sized from rtlsim (the default when rtlsim runs)."""
+@pytest.fixture(scope="module")
+def padded_conv(build_dir):
+    """The padded, strided conv network on digits, built with rtlsim on 30 frames and FIFOs sized
+    from rtlsim (the default when rtlsim runs); its config and summary."""
     cfg = conv_config("w2a2", 8, LAYERS, rtlsim=True, rtlsim_frames=30)
-    summary = run_build(cfg, build_dir / cfg.name)
+    return cfg, run_build(cfg, build_dir / cfg.name)
+
+
+def test_padded_strided_conv_on_digits(padded_conv):
+    _, summary = padded_conv
     check_rtlsim(summary, 30)
     sizing = summary["fifo_sizing"]
     assert sizing["cycles_per_frame"] == sizing["expected_cycles"]
     assert sizing["bits_after"] < sizing["bits_before"]
+
+
+@pytest.mark.parametrize("seed, bubble, backpressure", [(1, 0.3, 0.5), (2, 0.0, 0.9)])
+def test_stitched_conv_under_stalls(padded_conv, build_dir, seed, bubble, backpressure):
+    """The built conv design (window generators, padding, sized FIFOs) with random gaps in the
+    input's tvalid and the output's tready: every frame comes out once and in order, equal to
+    the free-running run and to the Python execution; once the gaps stop, frames leave at the
+    estimated rate again."""
+    cfg, _ = padded_conv
+    b = Build(cfg, build_dir / cfg.name)
+    x, _ = dataflow_inputs(b, 12)
+    check_under_stalls(b.folded, x, build_dir / "conv-stalls", seed, bubble, backpressure)

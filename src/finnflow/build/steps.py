@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from qonnx.custom_op.registry import getCustomOp
 
-from finnflow.boards import get_board
+from finnflow.boards import RESOURCES, get_board
 from finnflow.build.folder import Artifact, BuildFolder, flow_version
 from finnflow.config import BuildConfig
 from finnflow.errors import ConfigError, ToolNotFoundError
@@ -27,7 +27,7 @@ from finnflow.folding import (
     target_cycles,
 )
 from finnflow.hw.base import hw_nodes
-from finnflow.hw.estimate import estimate_network, expected_cycles
+from finnflow.hw.estimate import estimate_layers, estimate_network, expected_cycles
 from finnflow.networks import build_network, parse_precision
 from finnflow.rtl import StitchedDesign, generate_rtl
 from finnflow.sim.fifo_sizing import size_fifos
@@ -230,6 +230,7 @@ def step_fold(b: Build) -> dict:
         model = model.transform(ApplyFolding(cfg.folding))
         check_stream_widths(model)
     b.folded = model
+    _check_budget(cfg, model, without_fifos=True)
     sizing = _size_fifos(b)
     if sizing:
         entries["fifo_sizing_seconds"] = sizing.pop("seconds")
@@ -273,20 +274,36 @@ def step_estimate(b: Build) -> dict:
         f"{est['fps']:.0f} FPS at {cfg.clock_mhz:g} MHz, {est['lut']} LUT, "
         f"{est['bram18']} BRAM18, {est['dsp']} DSP"
     )
-    if not est["fits_board"]:
-        board = get_board(cfg.board)
-        over = ", ".join(
-            f"{est[r]} {r.upper()} (budget {est['budget'][r]}, over by {n})"
-            for r, n in est["over_budget"].items()
-        )
+    _check_budget(cfg, b.folded)
+    return {"estimate": est}
+
+
+def _check_budget(cfg: BuildConfig, model, without_fifos: bool = False) -> None:
+    """Refuse a design over the board's budget, naming each resource and by how much.
+    ``without_fifos`` checks the layers and converters alone, before FIFO sizing simulates
+    anything: the FIFOs only add to them."""
+    board = get_board(cfg.board)
+    layers = {
+        name: layer
+        for name, layer in estimate_layers(model).items()
+        if not (without_fifos and layer["op_type"] == "StreamingFIFO")
+    }
+    budget = board.budget()
+    need = {r: sum(layer[r] for layer in layers.values()) for r in RESOURCES}
+    over = ", ".join(
+        f"{need[r]} {r.upper()} (budget {budget[r]}, over by {need[r] - budget[r]})"
+        for r in RESOURCES
+        if need[r] > budget[r]
+    )
+    if over:
         mode = cfg.folding_mode()
         fix = f"target_fps (now {cfg.target_fps:g})" if mode == "target_fps" else "the folding"
+        fifos = " before its FIFOs" if without_fifos else ""
         raise ConfigError(
             f"the design does not fit the {board.name} ({board.usable:.0%} of the device "
-            f"usable): it needs {over}; lower {fix}, use `folding: maximize`, or choose a "
-            "larger board"
+            f"usable): it needs{fifos} {over}; lower {fix}, use `folding: maximize`, or choose "
+            "a larger board"
         )
-    return {"estimate": est}
 
 
 def _load_inputs(path: Path, in_shape: list[int]) -> np.ndarray:
