@@ -31,10 +31,11 @@ def cifar10(shared_cifar10):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("precision", ["w1a1", "w2a2"])
-def test_reduced_cnv_on_cifar10(precision, cifar10, shared_cifar10, build_dir):
+@pytest.mark.parametrize("precision, fifo_sizing", [("w1a1", True), ("w2a2", False)])
+def test_reduced_cnv_on_cifar10(precision, fifo_sizing, cifar10, shared_cifar10, build_dir):
     """CNV at width 0.25 trained for one epoch on 10,000 CIFAR-10 training images, folded for
-    the PYNQ-Z1 by the optimizer, then 20 test images through the generated RTL."""
+    the PYNQ-Z1 by the optimizer, then 20 test images through the generated RTL: with FIFOs
+    sized from rtlsim (w1a1) or one frame deep (w2a2)."""
     torch.manual_seed(0)
     net = build_cnv(parse_precision(precision), width=0.25)
     train(net, cifar10.subset(10000, 500), epochs=1, batch_size=128, progress=False, threads=0)
@@ -52,11 +53,15 @@ def test_reduced_cnv_on_cifar10(precision, cifar10, shared_cifar10, build_dir):
             verify_samples=50,
             rtlsim=True,
             rtlsim_frames=CIFAR_FRAMES,
-            fifo_sizing=False,  # one-frame FIFOs: sizing runs in the digits test below
+            fifo_sizing=fifo_sizing,
         )
     )
     summary = run_build(cfg, build_dir / cfg.name)
     check_rtlsim(summary, CIFAR_FRAMES)
+    if fifo_sizing:
+        sizing = summary["fifo_sizing"]
+        assert sizing["cycles_per_frame"] == sizing["expected_cycles"]
+        assert sizing["bits_after"] < sizing["bits_before"]
     assert summary["test_accuracy"] > 0.15  # chance is 0.1
     assert summary["estimate"]["bottleneck"].startswith("ConvolutionInputGenerator")
 
