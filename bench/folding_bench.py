@@ -7,7 +7,9 @@ to ``build_configs/folding/<board>/<network>_<precision>.json`` (FINN's format).
 sets folding and resources, so the networks are exported untrained (FC: MNIST shape, CNV:
 CIFAR-10 shape; 8-bit input). With ``--size-fifos`` each design's FIFOs are sized from rtlsim on
 real MNIST (CIFAR-10 for CNV) test images (which fails unless the sized design runs at the
-optimizer's cycles per frame, bit-exact), and the sized depths go into the JSON. ``--merge``
+optimizer's cycles per frame, bit-exact), and the sized depths go into the JSON; as in the
+build, the optimizer then costs FIFOs 2 words deep, and plans again with one-frame FIFOs where
+the sized design does not fit. ``--merge``
 keeps the rows of the results file that this run does not redo.
 
     python bench/folding_bench.py [--networks TFC,SFC,LFC,CNV] [--precisions w1a1,...]
@@ -29,11 +31,10 @@ from finnflow.errors import FoldingError
 from finnflow.execute import execute
 from finnflow.export import export_qonnx
 from finnflow.folding import (
-    ApplyFolding,
     FoldingSearch,
     SetFolding,
     folding_config,
-    optimize_folding,
+    maximize_with_sizing,
 )
 from finnflow.hw.estimate import estimate_network
 from finnflow.hw.resources import calibrated_with
@@ -41,7 +42,8 @@ from finnflow.networks import build_fc, parse_precision
 from finnflow.networks.cnv import build_cnv
 from finnflow.sim.fifo_sizing import size_fifos
 from finnflow.training import load_dataset
-from finnflow.transforms import cleanup, convert_to_hw, split_dataflow, stitch, streamline
+from finnflow.transforms import cleanup, convert_to_hw, split_dataflow, streamline
+from finnflow.transforms.stitch import InsertDWC, InsertFIFO
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -72,13 +74,16 @@ def sized(folded, part, work: Path, network: str) -> tuple:
     return size_fifos(folded, x_int, work)
 
 
-def greedy_best(model, board, io_cycles: int) -> dict | None:
+def greedy_best(model, board, io_cycles: int, fifo_depth: int | None = None) -> dict | None:
     """The fastest SetFolding design (targets over the achievable cycle counts, no faster than
-    the I/O bound) whose stitched estimate fits the board's budget."""
+    the I/O bound) whose stitched estimate fits the board's budget, FIFOs ``fifo_depth`` words
+    deep (None: one frame), as the optimizer costs them."""
     t0 = time.perf_counter()
     counts = [c for c in FoldingSearch(model, board).cycle_counts() if c >= io_cycles]
     for target in counts or [io_cycles]:
-        est = estimate_network(stitch(model.transform(SetFolding(target))), CLOCK_MHZ, board)
+        folded = model.transform(SetFolding(target)).transform(InsertDWC())
+        folded = folded.transform(InsertFIFO(fifo_depth))
+        est = estimate_network(folded, CLOCK_MHZ, board)
         if est["fits_board"]:
             return {
                 "cycles": est["max_cycles"],
@@ -89,28 +94,37 @@ def greedy_best(model, board, io_cycles: int) -> dict | None:
     return None
 
 
-def run_case(network: str, precision: str, board_name: str, size: bool, work: Path) -> dict:
+def run_case(
+    network: str, precision: str, board_name: str, size_fifos_too: bool, work: Path
+) -> dict:
     board = get_board(board_name)
     part = partitioned(network, precision)
     model = part.dataflow
     row = {"network": network, "precision": precision, "board": board.name}
+    size = None
+    if size_fifos_too:
+        work_dir = work / f"{network}_{precision}_{board.name}"
+
+        def size(folded):
+            return sized(folded, part, work_dir, network)
+
     try:
-        plan = optimize_folding(model, board, CLOCK_MHZ)
+        plan, folded, report = maximize_with_sizing(model, board, CLOCK_MHZ, size, print)
     except FoldingError as e:
         row["infeasible"] = str(e)
         return row
-    folded = stitch(model.transform(ApplyFolding(plan.folding)))
     est = estimate_network(folded, CLOCK_MHZ, board)
-    assert est["max_cycles"] == plan.cycles and est["fits_board"]
-    if size:
-        folded, report = sized(folded, part, work / f"{network}_{precision}_{board.name}", network)
+    assert est["max_cycles"] == plan.cycles
+    if report is not None:
         row["fifo_sizing"] = report.to_dict()
     out = CONFIGS / board.name / f"{network.lower()}_{precision}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(folding_config(folded), indent=1) + "\n")
     row.update(plan.to_dict())
+    row["resources_stitched"] = {r: est[r] for r in RESOURCES}
+    row["fits_stitched"] = est["fits_board"]
     row["folding_json"] = str(out.relative_to(ROOT))
-    greedy = greedy_best(model, board, plan.io_bound_cycles)
+    greedy = greedy_best(model, board, plan.io_bound_cycles, plan.fifo_depth)
     row["greedy"] = greedy
     if greedy:
         row["ratio_to_greedy"] = round(plan.fps / greedy["fps"], 3) if greedy else None
@@ -132,7 +146,10 @@ def markdown(rows: list[dict], meta: dict) -> str:
         "",
         f"`python bench/folding_bench.py`; {meta['clock_mhz']:g} MHz, budget = "
         f"{meta['usable']:.0%} of the device, resource model calibrated with "
-        f"{meta['yosys']}, one-frame FIFOs; LUT and BRAM18 as shares of the budget. The compute "
+        f"{meta['yosys']}; LUT and BRAM18 as shares of the budget, as planned (FIFOs "
+        "costed one frame deep, or 2 words deep in rows whose FIFOs are sized, as the build "
+        "does; a sized design that does not fit is planned again with one-frame FIFOs). The "
+        "compute "
         "bound spends the LUT budget on MAC lanes at each layer's cheapest LUTs per lane; "
         "the lower bound is the lower of it and the I/O bound.",
         "",

@@ -23,7 +23,7 @@ from finnflow.folding import (
     ApplyFolding,
     SetFolding,
     folding_config,
-    optimize_folding,
+    maximize_with_sizing,
     target_cycles,
 )
 from finnflow.hw.base import hw_nodes
@@ -206,35 +206,44 @@ def _log_plan(plan) -> None:
 
 
 def step_fold(b: Build) -> dict:
-    """Folding of every layer (``maximize``: the fastest within the board's budget; ``target_fps``:
-    FINN's SetFolding towards the target; or the config's FINN JSON), then width converters and
-    FIFOs; the folding config lists them all."""
+    """Folding of every layer (``maximize``: the fastest within the board's budget, with FIFOs
+    costed as sizing will leave them, see ``maximize_with_sizing``; ``target_fps``: FINN's
+    SetFolding towards the target; or the config's FINN JSON), then width converters and FIFOs,
+    sized from rtlsim; the folding config lists them all."""
     cfg, model = b.cfg, b.dataflow
     mode, entries = cfg.folding_mode(), {}
-    if mode == "file":
-        model = model.transform(ApplyFolding(cfg.folding, strict=False))
-    elif mode == "target_fps":
-        model = model.transform(SetFolding(target_cycles(cfg.clock_mhz, cfg.target_fps)))
-    else:
+    if mode == "maximize":
         board = get_board(cfg.board)
         log(f"folding: searching for the fastest design within the {board.name}'s budget")
-        plan = optimize_folding(model, board, cfg.clock_mhz)
-        model = model.transform(ApplyFolding(plan.folding))
+
+        def size(folded):
+            b.folded = folded
+            _check_budget(cfg, folded, without_fifos=True)
+            report = _size_fifos(b)
+            return (b.folded, report) if report else None
+
+        sizing = None if cfg.fifo_sizing is False else size
+        plan, b.folded, report = maximize_with_sizing(model, board, cfg.clock_mhz, sizing, log)
         log(f"folding: {plan.cycles} cycles/frame, found in {plan.seconds:.2f} s")
         _log_plan(plan)
         plan_dict = plan.to_dict()
         entries["folding_seconds"] = plan_dict.pop("seconds")
         entries["folding_plan"] = {k: v for k, v in plan_dict.items() if k != "folding"}
-    model = stitch(model)
-    if mode == "file":
-        model = model.transform(ApplyFolding(cfg.folding))
-        check_stream_widths(model)
-    b.folded = model
-    _check_budget(cfg, model, without_fifos=True)
-    sizing = _size_fifos(b)
-    if sizing:
-        entries["fifo_sizing_seconds"] = sizing.pop("seconds")
-        entries["fifo_sizing"] = sizing
+    else:
+        if mode == "file":
+            model = model.transform(ApplyFolding(cfg.folding, strict=False))
+        else:
+            model = model.transform(SetFolding(target_cycles(cfg.clock_mhz, cfg.target_fps)))
+        model = stitch(model)
+        if mode == "file":
+            model = model.transform(ApplyFolding(cfg.folding))
+            check_stream_widths(model)
+        b.folded = model
+        _check_budget(cfg, model, without_fifos=True)
+        report = _size_fifos(b)
+    if report:
+        entries["fifo_sizing_seconds"] = report.pop("seconds")
+        entries["fifo_sizing"] = report
     config = folding_config(b.folded)
     b.folding_config = config
     return {"folding_mode": mode, "folding": config, **entries}
@@ -278,24 +287,30 @@ def step_estimate(b: Build) -> dict:
     return {"estimate": est}
 
 
-def _check_budget(cfg: BuildConfig, model, without_fifos: bool = False) -> None:
-    """Refuse a design over the board's budget, naming each resource and by how much.
-    ``without_fifos`` checks the layers and converters alone, before FIFO sizing simulates
-    anything: the FIFOs only add to them."""
-    board = get_board(cfg.board)
-    layers = {
-        name: layer
-        for name, layer in estimate_layers(model).items()
+def _over_budget(cfg: BuildConfig, model, without_fifos: bool = False) -> str:
+    """What of ``model`` is over the board's budget ("" if nothing), each resource with by how
+    much; ``without_fifos`` counts the layers and converters alone."""
+    budget = get_board(cfg.board).budget()
+    layers = [
+        layer
+        for layer in estimate_layers(model).values()
         if not (without_fifos and layer["op_type"] == "StreamingFIFO")
-    }
-    budget = board.budget()
-    need = {r: sum(layer[r] for layer in layers.values()) for r in RESOURCES}
-    over = ", ".join(
+    ]
+    need = {r: sum(layer[r] for layer in layers) for r in RESOURCES}
+    return ", ".join(
         f"{need[r]} {r.upper()} (budget {budget[r]}, over by {need[r] - budget[r]})"
         for r in RESOURCES
         if need[r] > budget[r]
     )
+
+
+def _check_budget(cfg: BuildConfig, model, without_fifos: bool = False) -> None:
+    """Refuse a design over the board's budget, naming each resource and by how much.
+    ``without_fifos`` checks the layers and converters alone, before FIFO sizing simulates
+    anything: the FIFOs only add to them."""
+    over = _over_budget(cfg, model, without_fifos)
     if over:
+        board = get_board(cfg.board)
         mode = cfg.folding_mode()
         fix = f"target_fps (now {cfg.target_fps:g})" if mode == "target_fps" else "the folding"
         fifos = " before its FIFOs" if without_fifos else ""

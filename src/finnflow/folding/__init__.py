@@ -8,7 +8,13 @@ from finnflow.folding.config import (
     target_cycles,
     verify_folding,
 )
-from finnflow.folding.optimize import FoldingPlan, FoldingSearch, optimize_folding
+from finnflow.folding.optimize import (
+    PLANNED_FIFO_DEPTH,
+    FoldingPlan,
+    FoldingSearch,
+    maximize_with_sizing,
+    optimize_folding,
+)
 
 __all__ = [
     "ApplyFolding",
@@ -18,6 +24,8 @@ __all__ = [
     "folding_config",
     "load_folding",
     "optimize_folding",
+    "maximize_with_sizing",
+    "PLANNED_FIFO_DEPTH",
     "target_cycles",
     "verify_folding",
 ]

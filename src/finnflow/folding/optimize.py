@@ -29,6 +29,7 @@ memory styles) and the block RAM and DSP counts take few values; see
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,9 +38,10 @@ from qonnx.custom_op.registry import getCustomOp
 
 from finnflow.boards import RESOURCES, Board, io_bound_cycles
 from finnflow.errors import FoldingError
+from finnflow.folding.config import ApplyFolding
 from finnflow.hw.base import hw_nodes, memoized_attrs
 from finnflow.hw.estimate import node_resources
-from finnflow.transforms.stitch import edge_nodes
+from finnflow.transforms.stitch import edge_nodes, stitch
 
 
 def estimate_resources(op) -> np.ndarray:
@@ -165,12 +167,14 @@ class FoldingPlan:
     clock_mhz: float
     folding: dict  # node name -> folding attributes (FINN's JSON entries)
     cycles: int
-    resources: dict  # estimate of the stitched design, one-frame FIFOs
-    budget: dict
+    resources: dict  # estimate of the stitched design, FIFOs fifo_depth words deep
+    budget: dict  # the board's usable budget less the reserve
     binding: str  # what stops a faster design
     io_bound_cycles: int
     compute_bound_fps: float
     seconds: float
+    fifo_depth: int | None = None  # None: one frame
+    reserved: dict = field(default_factory=dict)
 
     @property
     def fps(self) -> float:
@@ -194,6 +198,8 @@ class FoldingPlan:
                 for r in RESOURCES
             },
             "binding": self.binding,
+            "planned_fifo_depth": self.fifo_depth,
+            "reserved": self.reserved,
             "io_bound_cycles": self.io_bound_cycles,
             "io_bound_fps": round(self.io_bound_fps, 1),
             "compute_bound_fps": round(self.compute_bound_fps, 1),
@@ -209,8 +215,14 @@ class FoldingSearch:
     """The options of every layer of a dataflow chain and the stitching cost of every edge, for
     searches over foldings of one model on one board."""
 
-    def __init__(self, model: ModelWrapper, board: Board):
-        self.board = board
+    def __init__(
+        self,
+        model: ModelWrapper,
+        board: Board,
+        fifo_depth: int | None = None,
+        reserve: dict | None = None,
+    ):
+        self.board, self.fifo_depth = board, fifo_depth
         self.nodes = hw_nodes(model)
         if not self.nodes:
             raise FoldingError("the dataflow graph has no hardware layers to fold")
@@ -223,7 +235,10 @@ class FoldingSearch:
         with memoized_attrs(self.ops):
             self.options = [layer_options(op) for op in self.ops]
             self.edges = [self._edge_costs(i) for i in range(len(self.ops) - 1)]
-        self.budget = np.array([board.budget()[r] for r in RESOURCES], dtype=np.int64)
+        held = reserve or {}
+        self.budget = np.array(
+            [max(0, board.budget()[r] - held.get(r, 0)) for r in RESOURCES], dtype=np.int64
+        )
         self.weights = 1.0 / np.maximum(self.budget, 1)  # a design's cost: its budget fractions
         self._tables: list[dict] = []
         for i in range(len(self.ops)):
@@ -264,7 +279,7 @@ class FoldingSearch:
         for (ok, oa), (ik, ia) in itertools.product(outs.items(), ins.items()):
             _set(src, oa)
             _set(dst, ia)
-            ops = [getCustomOp(n) for n in edge_nodes(src, dst)]
+            ops = [getCustomOp(n) for n in edge_nodes(src, dst, self.fifo_depth)]
             costs[ok, ik] = (
                 max(int(op.get_exp_cycles()) for op in ops),
                 sum((estimate_resources(op) for op in ops), np.zeros(len(RESOURCES), np.int64)),
@@ -635,11 +650,20 @@ def frame_bits(model: ModelWrapper) -> tuple[int, int]:
     )
 
 
-def optimize_folding(model: ModelWrapper, board: Board, clock_mhz: float) -> FoldingPlan:
-    """The fastest folding of ``model``'s layers within ``board``'s budget; among equally fast
-    ones, the cheapest. Raises FoldingError naming what is over when nothing fits."""
+def optimize_folding(
+    model: ModelWrapper,
+    board: Board,
+    clock_mhz: float,
+    fifo_depth: int | None = None,
+    reserve: dict | None = None,
+) -> FoldingPlan:
+    """The fastest folding of ``model``'s layers within ``board``'s budget less ``reserve``
+    (resources held back, by name); among equally fast ones, the cheapest. The FIFOs between
+    layers are costed ``fifo_depth`` words deep (default one frame, what ``stitch`` inserts; a
+    small depth where FIFO sizing will set them). Raises FoldingError naming what is over when
+    nothing fits."""
     t0 = time.perf_counter()
-    search = FoldingSearch(model, board)
+    search = FoldingSearch(model, board, fifo_depth, reserve)
     io_cycles = io_bound_cycles(board, *frame_bits(model))
     counts = search.cycle_counts()
     if not search.fits(counts[-1]):
@@ -679,5 +703,58 @@ def optimize_folding(model: ModelWrapper, board: Board, clock_mhz: float) -> Fol
         io_bound_cycles=io_cycles,
         compute_bound_fps=clock_mhz * 1e6 * search.budget[0] / search.lane_cost_work(),
         seconds=time.perf_counter() - t0,
+        fifo_depth=fifo_depth,
+        reserved=dict(reserve or {}),
     )
     return plan
+
+
+PLANNED_FIFO_DEPTH = 2  # words; what a FIFO is costed at where sizing will set it
+
+
+def fifo_resources(model: ModelWrapper) -> dict[str, int]:
+    """The resources of the model's FIFOs under the resource model, by name (nonzero ones)."""
+    fifos = [
+        node_resources(getCustomOp(n)) for n in hw_nodes(model) if n.op_type == "StreamingFIFO"
+    ]
+    return {r: sum(f[r] for f in fifos) for r in RESOURCES if any(f[r] for f in fifos)}
+
+
+def maximize_with_sizing(
+    model: ModelWrapper,
+    board: Board,
+    clock_mhz: float,
+    size: Callable | None,
+    log: Callable[[str], None] = lambda line: None,
+) -> tuple[FoldingPlan, ModelWrapper, object]:
+    """The fastest folding within the board's budget, stitched, its FIFOs sized by ``size``
+    (``size(stitched) -> (sized model, report)``, or None when sizing does not run).
+
+    Sizing leaves most FIFOs 2 words deep, so with ``size`` the search costs them at
+    ``PLANNED_FIFO_DEPTH`` words. Where the sized FIFOs then leave the design over the budget,
+    it searches again with their resources held back; where they still do not fit (or sizing
+    does not run), with one-frame FIFOs, as without sizing. Returns the plan, the stitched
+    (sized) model and the sizing report (None if not sized)."""
+
+    def attempt(depth, reserve):
+        plan = optimize_folding(model, board, clock_mhz, depth, reserve)
+        folded = stitch(model.transform(ApplyFolding(plan.folding)))
+        sized = size(folded) if size else None
+        return plan, *(sized or (folded, None))
+
+    def over(folded) -> bool:
+        need = np.sum([estimate_resources(getCustomOp(n)) for n in hw_nodes(folded)], axis=0)
+        return bool(np.any(need > np.array([board.budget()[r] for r in RESOURCES])))
+
+    if size is None:
+        return attempt(None, None)
+    plan, folded, report = attempt(PLANNED_FIFO_DEPTH, None)
+    if report is not None and over(folded):
+        reserve = fifo_resources(folded)
+        log(f"folding: the sized FIFOs do not fit beside it; searching again without {reserve}")
+        plan, folded, report = attempt(PLANNED_FIFO_DEPTH, reserve)
+    if report is None or over(folded):
+        why = "sizing did not run" if report is None else "the sized FIFOs still do not fit"
+        log(f"folding: {why}; searching again with one-frame FIFOs")
+        plan, folded, report = attempt(None, None)
+    return plan, folded, report

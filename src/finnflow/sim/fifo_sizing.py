@@ -26,6 +26,12 @@ words in its memory) and lets a run lower each FIFO's capacity with a plusarg.
    depth can help (FifoSizingError if not); else the depths are doubled, a bounded number of
    times, then FifoSizingError. A FIFO that filled in the reference run is made deeper and the
    RTL rebuilt.
+4. Shrinking: the reference schedule lets every producer run ahead as far as it can, so a FIFO
+   after a producer faster than its consumer holds up to a frame that buys no speed. FIFOs
+   deeper than ``SHRINK_ABOVE`` words (below that, LUT RAM costs the same) are lowered, largest
+   first: all of them to 2 at once, else each to 2, else a bisection between 2 and its depth
+   (``SHRINK_STEPS`` runs). A depth is kept only after a run with it (and every other FIFO at
+   its current depth) ran at exactly ``T`` cycles per frame, bit-exact.
 
 Frames. Peaks and cycles per frame are those of the periodic steady state, reached once the
 pipeline has filled: each layer settles after the one feeding it, and in a balanced design the
@@ -58,6 +64,8 @@ MONITOR = "FINNFLOW_FIFO_MONITOR"
 _PEAK = re.compile(r"^FINNFLOW_FIFO_PEAK (\S+) (\d+)$", re.MULTILINE)
 DEEP_FRAMES = 4  # reference depth of a FIFO, in frames of its words; 4x more where it filled
 REBUILDS = 2
+SHRINK_ABOVE = 32  # words; a LUT-RAM FIFO of up to 32 words costs the same at any depth
+SHRINK_STEPS = 4  # bisection runs per FIFO that does not run at depth 2
 LONGER_RUNS = 3  # doublings of a run's frames while its second half is not yet periodic
 
 
@@ -217,6 +225,41 @@ def _reference(model: ModelWrapper, base, expected, work_dir: Path, period: int)
     raise FifoSizingError(f"FIFOs {full} still filled at depths {[deep[k] for k in full]}")
 
 
+def _shrink(
+    ref: _Reference, depths: dict, width: dict, period: int, res: RtlsimResult
+) -> tuple[dict, RtlsimResult]:
+    """Step 4 of the module docstring: the lowered depths and the run that verified them."""
+    big = sorted(
+        (k for k in depths if depths[k] > SHRINK_ABOVE), key=lambda k: -depths[k] * width[k]
+    )
+
+    def at_rate(trial: dict) -> RtlsimResult | None:
+        run = ref.run(trial)
+        return run if run.cycles_per_frame == period else None
+
+    if not big:
+        return depths, res
+    run = at_rate({**depths, **dict.fromkeys(big, 2)})
+    if run:
+        return {**depths, **dict.fromkeys(big, 2)}, run
+    for k in big:
+        lo, hi = 2, depths[k]  # hi runs at rate
+        run = at_rate({**depths, k: lo})
+        if run:
+            depths, res = {**depths, k: lo}, run
+            continue
+        for _ in range(SHRINK_STEPS):
+            mid = (lo + hi) // 2
+            if mid <= lo:
+                break
+            run = at_rate({**depths, k: mid})
+            if run:
+                hi, depths, res = mid, {**depths, k: mid}, run
+            else:
+                lo = mid
+    return depths, res
+
+
 def size_fifos(
     model: ModelWrapper,
     x_int: np.ndarray,
@@ -258,6 +301,7 @@ def size_fifos(
     _check_rate(res, period, f"with FIFO depths {depths}", why)
     ops = {n.name: getCustomOp(n) for n in fifos}
     width = {k: op.get_instream_width() for k, op in ops.items()}
+    depths, res = _shrink(ref, depths, width, period, res)
     before = {k: op.get_nodeattr("depth") for k, op in ops.items()}
     report = FifoSizingReport(
         fifos=[FifoDepth(k, width[k], before[k], depths[k]) for k in ops],

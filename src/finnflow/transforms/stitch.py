@@ -83,11 +83,11 @@ def make_fifo(src, dst, depth: int | None = None):
     )
 
 
-def edge_nodes(src, dst) -> list:
+def edge_nodes(src, dst, fifo_depth: int | None = None) -> list:
     """The stitching nodes ``stitch`` puts between layers ``src`` and ``dst``: a width converter
-    where their words differ, and a FIFO."""
+    where their words differ, and a FIFO (``fifo_depth`` words, default one frame)."""
     dwc = [] if src.get_outstream_width() == dst.get_instream_width() else [make_dwc(src, dst)]
-    return [*dwc, make_fifo(src, dst)]
+    return [*dwc, make_fifo(src, dst, fifo_depth)]
 
 
 class InsertDWC(Transformation):
