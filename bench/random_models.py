@@ -16,6 +16,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,10 +39,10 @@ RESULTS = ROOT / "bench" / "results"
 KINDS = {"fc": (random_fc, build_random_fc), "conv": (random_conv, build_random_conv)}
 
 
-def build_one(kind: str, case) -> dict:
+def build_one(kind: str, case, rev: str) -> dict:
     """The row of one drawn model: bit-exact (True/False) or over the budget (None)."""
     t0 = time.time()
-    row = {"kind": kind, "name": str(case), "case": asdict(case)}
+    row = {"kind": kind, "name": str(case), "case": asdict(case), "revision": rev}
     try:
         with tempfile.TemporaryDirectory(prefix="finnflow-random-") as tmp:
             summary = KINDS[kind][1](case, Path(tmp))
@@ -84,8 +85,22 @@ def draw(kind: str, models: int, seed: int) -> list:
     return cases
 
 
-def _key(kind: str, case: dict) -> str:
-    return json.dumps([kind, case], sort_keys=True)
+def revision() -> str:
+    """The last git commit of the flow's code (src/ and the strategies; ``+dirty`` when the
+    working tree differs from it): a resumed run reuses only the models built by the same code."""
+    git, paths = ["git", "-C", str(ROOT)], ["--", "src", "tests/random_nets.py"]
+    try:
+        head = subprocess.run([*git, "log", "-1", "--format=%h", *paths], capture_output=True)
+        dirty = subprocess.run([*git, "status", "--porcelain", *paths], capture_output=True)
+    except OSError:
+        return "unknown"
+    if head.returncode:
+        return "unknown"
+    return head.stdout.decode().strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def _key(kind: str, case: dict, rev: str) -> str:
+    return json.dumps([kind, case, rev], sort_keys=True)
 
 
 def _worker_init() -> None:
@@ -98,18 +113,18 @@ def _build(job: tuple) -> dict:
     return build_one(*job)
 
 
-def run(jobs: list[tuple], work: Path, processes: int) -> dict[str, dict]:
-    """Build every (kind, case) of ``jobs`` not yet in ``work/rows.jsonl``, appending each row
-    as it finishes; all rows of ``jobs`` by key."""
+def run(jobs: list[tuple], work: Path, processes: int, rev: str) -> dict[str, dict]:
+    """Build every (kind, case) of ``jobs`` not yet in ``work/rows.jsonl`` from revision
+    ``rev``, appending each row as it finishes; all rows of ``jobs`` by key."""
     work.mkdir(parents=True, exist_ok=True)
     rows_file = work / "rows.jsonl"
     rows = {}
     if rows_file.is_file():
         for line in rows_file.read_text().splitlines():
             row = json.loads(line)
-            rows[_key(row["kind"], row["case"])] = row
-    todo = [(k, c) for k, c in jobs if _key(k, asdict(c)) not in rows]
-    print(f"{len(jobs) - len(todo)} of {len(jobs)} models already built in {rows_file}")
+            rows[_key(row["kind"], row["case"], row.get("revision"))] = row
+    todo = [(k, c, rev) for k, c in jobs if _key(k, asdict(c), rev) not in rows]
+    print(f"{len(jobs) - len(todo)} of {len(jobs)} models built by {rev} already in {rows_file}")
     with (
         multiprocessing.get_context("spawn").Pool(processes, _worker_init) as pool,
         rows_file.open("a") as out,
@@ -117,7 +132,7 @@ def run(jobs: list[tuple], work: Path, processes: int) -> dict[str, dict]:
         for n, row in enumerate(pool.imap_unordered(_build, todo), 1):
             out.write(json.dumps(row) + "\n")
             out.flush()
-            rows[_key(row["kind"], row["case"])] = row
+            rows[_key(row["kind"], row["case"], rev)] = row
             status = {True: "ok", False: "FAIL", None: "over budget"}[row["bit_exact"]]
             if row["bit_exact"] and not row["cycles_match"]:
                 status = f"SLOW ({row['cycles']} cycles/frame, estimate {row['estimate']})"
@@ -143,11 +158,11 @@ def markdown(report: dict) -> str:
     lines = [
         "# Random models through the whole flow",
         "",
-        f"Seed {report['seed']}, {report['verilator']}, {report['jobs']} worker "
-        f"processes, {report['wall_seconds']} s wall. Each model: random weights and "
-        "batch-norm statistics, a random folding, exported through Brevitas, built with FIFOs "
-        "sized from rtlsim, then every stage and rtlsim compared on 40 (stages) and 8 (rtlsim) "
-        "digits.",
+        f"Revision {report['revision']}, seed {report['seed']}, {report['verilator']}, "
+        f"{report['jobs']} worker processes, {report['wall_seconds']} s wall. Each model: "
+        "random weights and batch-norm statistics, a random folding, exported through "
+        "Brevitas, built with FIFOs sized from rtlsim, then every stage and rtlsim compared on "
+        "40 (stages) and 8 (rtlsim) digits.",
         "",
         "| kind | tried | over budget | built | bit-exact | failed | slower than estimate | "
         "build seconds (sum) |",
@@ -190,8 +205,10 @@ def main() -> int:
     t0 = time.time()
     draws = {kind: draw(kind, n, args.seed) for kind, n in (("fc", args.fc), ("conv", args.conv))}
     jobs = [(kind, case) for kind, cases in draws.items() for case in cases]
-    rows = run(jobs, args.work, args.jobs)
+    rev = revision()
+    rows = run(jobs, args.work, args.jobs, rev)
     report: dict = {
+        "revision": rev,
         "seed": args.seed,
         "verilator": verilator_version(),
         "jobs": args.jobs,
@@ -199,7 +216,7 @@ def main() -> int:
     }
     models = []
     for kind, cases in draws.items():
-        kind_rows = [rows[_key(kind, asdict(c))] for c in cases]
+        kind_rows = [rows[_key(kind, asdict(c), rev)] for c in cases]
         if kind_rows:
             report[kind] = tally(kind_rows)
         models += kind_rows
