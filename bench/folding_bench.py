@@ -74,17 +74,19 @@ def sized(folded, part, work: Path, network: str) -> tuple:
     return size_fifos(folded, x_int, work)
 
 
-def greedy_best(model, board, io_cycles: int, fifo_depth: int | None = None) -> dict | None:
+def greedy_best(model, board, io_cycles: int, plan) -> dict | None:
     """The fastest SetFolding design (targets over the achievable cycle counts, no faster than
-    the I/O bound) whose stitched estimate fits the board's budget, FIFOs ``fifo_depth`` words
-    deep (None: one frame), as the optimizer costs them."""
+    the I/O bound) whose stitched estimate fits the board's budget under the rules of the
+    optimizer's ``plan``: FIFOs costed as deep, and the same resources held back."""
     t0 = time.perf_counter()
+    fifo_depth = plan.fifo_depth
+    budget = {r: plan.budget[r] for r in RESOURCES}
     counts = [c for c in FoldingSearch(model, board).cycle_counts() if c >= io_cycles]
     for target in counts or [io_cycles]:
         folded = model.transform(SetFolding(target)).transform(InsertDWC())
         folded = folded.transform(InsertFIFO(fifo_depth))
         est = estimate_network(folded, CLOCK_MHZ, board)
-        if est["fits_board"]:
+        if all(est[r] <= budget[r] for r in RESOURCES):
             return {
                 "cycles": est["max_cycles"],
                 "fps": round(CLOCK_MHZ * 1e6 / max(est["max_cycles"], io_cycles), 1),
@@ -124,7 +126,7 @@ def run_case(
     row["resources_stitched"] = {r: est[r] for r in RESOURCES}
     row["fits_stitched"] = est["fits_board"]
     row["folding_json"] = str(out.relative_to(ROOT))
-    greedy = greedy_best(model, board, plan.io_bound_cycles, plan.fifo_depth)
+    greedy = greedy_best(model, board, plan.io_bound_cycles, plan)
     row["greedy"] = greedy
     if greedy:
         row["ratio_to_greedy"] = round(plan.fps / greedy["fps"], 3) if greedy else None
