@@ -185,6 +185,28 @@ def markdown(rows: list[dict], meta: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+ORDER = {"network": ["TFC", "SFC", "LFC", "CNV"], "board": ["Pynq-Z1", "Ultra96"]}
+
+
+def _order(row: dict) -> tuple:
+    net, board = row["network"], row["board"]
+    known = ORDER["network"].index(net) if net in ORDER["network"] else len(ORDER["network"])
+    place = ORDER["board"].index(board) if board in ORDER["board"] else len(ORDER["board"])
+    return known, net, row["precision"], place, board
+
+
+def write(rows: list[dict], meta: dict, merge: bool) -> None:
+    """Write the results files: ``rows`` and, with ``merge``, the file's rows they do not redo."""
+    if merge and (RESULTS / "folding.json").is_file():
+        done = {(r["network"], r["precision"], r["board"]) for r in rows}
+        old = json.loads((RESULTS / "folding.json").read_text())["rows"]
+        rows = [r for r in old if (r["network"], r["precision"], r["board"]) not in done] + rows
+    rows = sorted(rows, key=_order)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "folding.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
+    (RESULTS / "folding.md").write_text(markdown(rows, meta))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--networks", default="TFC,SFC,LFC")
@@ -194,6 +216,13 @@ def main() -> None:
     ap.add_argument("--work", default="build/folding_bench", help="rtlsim work folder")
     ap.add_argument("--merge", action="store_true", help="keep the other rows of folding.json")
     args = ap.parse_args()
+    meta = {
+        "clock_mhz": CLOCK_MHZ,
+        "usable": get_board("Pynq-Z1").usable,
+        "yosys": calibrated_with(),
+        "python": sys.version.split()[0],
+        "machine": platform.machine(),
+    }
     rows = []
     for network in args.networks.split(","):
         for precision in args.precisions.split(","):
@@ -211,20 +240,7 @@ def main() -> None:
                     ),
                     flush=True,
                 )
-    meta = {
-        "clock_mhz": CLOCK_MHZ,
-        "usable": get_board("Pynq-Z1").usable,
-        "yosys": calibrated_with(),
-        "python": sys.version.split()[0],
-        "machine": platform.machine(),
-    }
-    if args.merge and (RESULTS / "folding.json").is_file():
-        done = {(r["network"], r["precision"], r["board"]) for r in rows}
-        old = json.loads((RESULTS / "folding.json").read_text())["rows"]
-        rows = [r for r in old if (r["network"], r["precision"], r["board"]) not in done] + rows
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "folding.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
-    (RESULTS / "folding.md").write_text(markdown(rows, meta))
+                write(rows, meta, args.merge)  # after every row: a long run keeps what it did
     print(f"wrote {RESULTS / 'folding.json'} and folding.md")
 
 
