@@ -40,7 +40,7 @@ from finnflow.boards import RESOURCES, Board, io_bound_cycles
 from finnflow.errors import FoldingError
 from finnflow.folding.config import ApplyFolding
 from finnflow.hw.base import hw_nodes, memoized_attrs
-from finnflow.hw.estimate import node_resources
+from finnflow.hw.estimate import estimate_network, node_resources
 from finnflow.transforms.stitch import edge_nodes, stitch
 
 
@@ -743,8 +743,7 @@ def maximize_with_sizing(
         return plan, *(sized or (folded, None))
 
     def over(folded) -> bool:
-        need = np.sum([estimate_resources(getCustomOp(n)) for n in hw_nodes(folded)], axis=0)
-        return bool(np.any(need > np.array([board.budget()[r] for r in RESOURCES])))
+        return not estimate_network(folded, clock_mhz, board)["fits_board"]
 
     if size is None:
         return attempt(None, None)
