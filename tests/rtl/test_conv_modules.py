@@ -242,6 +242,24 @@ def test_synth_xilinx(op_type, dtype, attrs, yosys_exe, tmp_path):
 
 
 # ----------------------------------------------------------------------------- stitched
+def _conv_model(nodes, name: str, x_shape, y_shape, w, t) -> ModelWrapper:
+    """A graph of ``nodes`` from a UINT4 image ``x`` to ``y``, with INT2 weights ``w`` and INT16
+    thresholds ``t``, shapes and datatypes inferred and nodes named."""
+    graph = helper.make_graph(
+        nodes,
+        name,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)],
+    )
+    model = ModelWrapper(qonnx_make_model(graph))
+    model.set_tensor_datatype("x", DataType["UINT4"])
+    for tensor, value, dt in (("w", w, "INT2"), ("t", t, "INT16")):
+        model.set_initializer(tensor, value.astype(np.float32))
+        model.set_tensor_datatype(tensor, DataType[dt])
+    model = model.transform(InferShapes()).transform(InferDataTypes())
+    return model.transform(GiveUniqueNodeNames())
+
+
 def _conv_block(rng) -> ModelWrapper:
     """FMPadding -> 3x3 sliding window -> MVAU with thresholds -> 2x2 max pool over a 6x6x3
     UINT4 image: a padded convolution with activation and pooling, as a CNV layer is."""
@@ -305,19 +323,7 @@ def _conv_block(rng) -> ModelWrapper:
             **common,
         ),
     ]
-    graph = helper.make_graph(
-        nodes,
-        "conv_block",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, h, h, c])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, h // 2, h // 2, cout])],
-    )
-    model = ModelWrapper(qonnx_make_model(graph))
-    model.set_tensor_datatype("x", DataType["UINT4"])
-    for name, value, dt in (("w", w, "INT2"), ("t", t, "INT16")):
-        model.set_initializer(name, value.astype(np.float32))
-        model.set_tensor_datatype(name, DataType[dt])
-    model = model.transform(InferShapes()).transform(InferDataTypes())
-    return model.transform(GiveUniqueNodeNames())
+    return _conv_model(nodes, "conv_block", [1, h, h, c], [1, h // 2, h // 2, cout], w, t)
 
 
 def test_stitched_conv_block(tmp_path):
@@ -377,19 +383,7 @@ def _parallel_conv(rng, h: int, c: int, cout: int, k: int) -> ModelWrapper:
             numInputVectors=[1, oh, oh],
         ),
     ]
-    graph = helper.make_graph(
-        nodes,
-        "parallel_conv",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, h, h, c])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, oh, oh, cout])],
-    )
-    model = ModelWrapper(qonnx_make_model(graph))
-    model.set_tensor_datatype("x", DataType["UINT4"])
-    for name, value, dt in (("w", w, "INT2"), ("t", t, "INT16")):
-        model.set_initializer(name, value.astype(np.float32))
-        model.set_tensor_datatype(name, DataType[dt])
-    model = model.transform(InferShapes()).transform(InferDataTypes())
-    return model.transform(GiveUniqueNodeNames())
+    return _conv_model(nodes, "parallel_conv", [1, h, h, c], [1, oh, oh, cout], w, t)
 
 
 def test_stitched_parallel_window_conv(tmp_path):
