@@ -20,6 +20,17 @@ from finnflow.hw import DOMAIN
 from finnflow.hw.base import bram18_count, lutram_luts
 
 
+def _one_node_model(node, x_shape, y_shape) -> ModelWrapper:
+    """A graph of the single ``node`` from ``x`` to ``y`` (shape None: left to inference)."""
+    graph = helper.make_graph(
+        [node],
+        node.op_type,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)],
+    )
+    return ModelWrapper(qonnx_make_model(graph))
+
+
 def _op(op_type, dtype="INT4", n=1, **attrs):
     node = helper.make_node(
         op_type,
@@ -118,13 +129,7 @@ def test_sliding_window_matches_qonnx_im2col(h, w, c, k, s):
         kernel_size=list(k),
         input_shape=str(tuple(op.get_normal_input_shape())),
     )
-    graph = helper.make_graph(
-        [node],
-        "im2col",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-    )
-    model = ModelWrapper(qonnx_make_model(graph))
+    model = _one_node_model(node, list(x.shape), None)
     model.set_tensor_datatype("x", DataType["INT4"])
     ref = execute_onnx(model, {"x": x})["y"]
     assert np.array_equal(_run(op, x), ref)
@@ -245,13 +250,7 @@ def test_sliding_window_folding_and_attribute_errors():
 
 def test_infer_datatype():
     op = _swg(4, 4, 2, (2, 2), (1, 1), dtype="INT3")
-    graph = helper.make_graph(
-        [op.onnx_node],
-        "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 4, 2])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 3, 8])],
-    )
-    model = ModelWrapper(qonnx_make_model(graph))
+    model = _one_node_model(op.onnx_node, [1, 4, 4, 2], [1, 3, 3, 8])
     op.infer_node_datatype(model)
     assert model.get_tensor_datatype("y") == DataType["INT3"]
 
@@ -309,13 +308,7 @@ def test_parallel_window_folding():
     assert {(o["SIMD"], o["parallel_window"]) for o in options} == {(1, 0), (2, 0), (4, 0), (4, 1)}
     assert (op.get_nodeattr("SIMD"), op.get_nodeattr("parallel_window")) == (2, 1)  # restored
 
-    graph = helper.make_graph(
-        [op.onnx_node],
-        "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 8, 4])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6, 6, 36])],
-    )
-    model = ModelWrapper(qonnx_make_model(graph))
+    model = _one_node_model(op.onnx_node, [1, 8, 8, 4], [1, 6, 6, 36])
     name = op.onnx_node.name
     model = model.transform(ApplyFolding({name: {"SIMD": 4, "parallel_window": 1}}))
     folded = getCustomOp(model.graph.node[0])
