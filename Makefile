@@ -24,11 +24,14 @@ sysdeps:
 demo: $(STAMP)
 	$(VENV)/bin/finnflow demo
 
+# one pytest worker per core; a test module stays on one worker, which builds its fixtures once
+PARALLEL := -n auto --dist loadscope
+
 test: $(STAMP) sysdeps
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q $(PARALLEL)
 
 test-slow: $(STAMP) sysdeps
-	$(VENV)/bin/pytest -q -m slow
+	$(VENV)/bin/pytest -q -m slow $(PARALLEL)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

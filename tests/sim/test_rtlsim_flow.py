@@ -44,11 +44,15 @@ FOLDINGS = {
 # compared; w2a1 keeps its argmax in software and never has a LabelSelect
 WITHOUT_LABEL_SELECT = {"unfolded"}
 
-SLOW = {("w4a4", "unfolded"), ("w8a8", "unfolded"), ("w2a4", "unfolded"), ("w2a1", "unfolded")}
+SLOW = {("w4a4", "unfolded"), ("w2a4", "unfolded"), ("w2a1", "unfolded")}
+# 1,024 parallel 8x8-bit products take Verilator minutes to compile; 8-bit arithmetic is covered
+# folded and mixed, full unfolding at the other precisions
+LEFT_OUT = {("w8a8", "unfolded")}
 CASES = [
     pytest.param(p, b, f, id=f"{p}-i{b}-{f}", marks=[pytest.mark.slow] if (p, f) in SLOW else [])
     for p, b in PRECISIONS
     for f in FOLDINGS
+    if (p, f) not in LEFT_OUT
 ]
 
 

@@ -56,19 +56,23 @@ def two_epoch_config(tmp_path):
 
 
 def test_killed_build_resumes_at_the_next_epoch(two_epoch_config, tmp_path):
-    reference = tmp_path / "reference"
-    run_build(load_config(two_epoch_config), reference, stop_step="train")
-    out = tmp_path / "killed"
-    cmd = ["build", str(two_epoch_config), "--out", str(out), "--stop-step", "train"]
+    def cmd(out):
+        return ["build", str(two_epoch_config), "--out", str(out), "--stop-step", "train"]
+
+    reference, out = tmp_path / "reference", tmp_path / "killed"
+    cli = [sys.executable, "-m", "finnflow.cli"]
+    # in a process of its own like the others: torch's state in this one depends on earlier tests
+    done = subprocess.run([*cli, *cmd(reference)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
     killed = subprocess.run(
-        [sys.executable, "-c", KILL_AFTER_EPOCH_CHECKPOINT, *cmd], capture_output=True, text=True
+        [sys.executable, "-c", KILL_AFTER_EPOCH_CHECKPOINT, *cmd(out)],
+        capture_output=True,
+        text=True,
     )
     assert killed.returncode == -9, killed.stderr[-3000:]
     assert "epoch 1/2" not in killed.stdout  # died after the checkpoint, before the epoch's log
     assert (out / TRAIN_STATE).is_file() and not (out / "checkpoint.pt").exists()
-    resumed = subprocess.run(
-        [sys.executable, "-m", "finnflow.cli", *cmd], capture_output=True, text=True
-    )
+    resumed = subprocess.run([*cli, *cmd(out)], capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert f"resuming after epoch 1/2 from {out / TRAIN_STATE}" in resumed.stdout
     assert "epoch 1/2:" not in resumed.stdout and "epoch 2/2:" in resumed.stdout
