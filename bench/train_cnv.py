@@ -86,6 +86,7 @@ def train_one(cfg: BuildConfig, data: Dataset, out: Path) -> dict:
         t.seed,
         threads=t.threads,
         augment=cfg.augmentation(),
+        logit_scale=t.logit_scale,
         device=t.device,
         state_path=out / "train_state.pt",
         state_meta=meta,

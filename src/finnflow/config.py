@@ -22,6 +22,7 @@ class TrainConfig:
     threads: int = 1
     augment: bool | str = "auto"
     device: str = "auto"
+    logit_scale: bool = True
 
 
 @dataclass
@@ -138,6 +139,11 @@ def _coerce(cfg: BuildConfig) -> None:
         cfg.train.augment in (True, False, "auto"),
         f"train.augment={cfg.train.augment!r}: use true (random crop and flip), false or auto "
         "(on for cifar10)",
+    )
+    _check(
+        isinstance(cfg.train.logit_scale, bool),
+        f"train.logit_scale={cfg.train.logit_scale!r}: use true (the loss sees the outputs "
+        "times a learned factor) or false",
     )
     _check(
         cfg.train.device in DEVICES,

@@ -44,6 +44,20 @@ def test_cnv_learns_a_small_cifar_subset_with_augmentation(cifar10_small):
     assert next(net.parameters()).device.type == "cpu"
 
 
+def test_logit_scale_keeps_a_binary_class_layer_out_of_saturation(cifar10_small):
+    """Full-width CNV w1a1 ends in a binary class layer of fan-in 512 whose integer scores
+    saturate the cross-entropy; with the learned factor on the outputs the first epoch learns."""
+    data = cifar10_small.subset(512, 100)
+    losses = {}
+    for scaled in (False, True):
+        torch.manual_seed(0)
+        net = build_cnv(parse_precision("w1a1"), 1.0)
+        result = train(net, data, epochs=1, progress=False, threads=0, logit_scale=scaled)
+        losses[scaled] = result.history[0]["loss"]
+    assert losses[False] > 5  # chance level is ln 10 = 2.3
+    assert losses[True] < losses[False] / 2
+
+
 class Interrupted(Exception):
     """Stands for Ctrl-C or a lost machine after an epoch's checkpoint is written."""
 

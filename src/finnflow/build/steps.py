@@ -145,6 +145,7 @@ def step_train(b: Build) -> dict:
             threads=t.threads,
             augment=augment,
             device=t.device,
+            logit_scale=t.logit_scale,
             state_path=state,
             state_meta={"flow": flow_version(), **run},
             log=log,
