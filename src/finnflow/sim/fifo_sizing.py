@@ -28,21 +28,32 @@ words in its memory) and lets a run lower each FIFO's capacity with a plusarg.
    RTL rebuilt.
 4. Shrinking: the reference schedule lets every producer run ahead as far as it can, so a FIFO
    after a producer faster than its consumer holds up to a frame that buys no speed. FIFOs
-   deeper than ``SHRINK_ABOVE`` words (below that, LUT RAM costs the same) are lowered, largest
-   first: all of them to 2 at once, else each to 2, else a bisection between 2 and its depth
-   (``SHRINK_STEPS`` runs). A depth is kept only after a run with it (and every other FIFO at
-   its current depth) ran at exactly ``T`` cycles per frame, bit-exact.
+   deeper than ``SHRINK_ABOVE`` words (below that, LUT RAM costs the same) are lowered: all of
+   them to 2 at once; else each to 2 beside the others' depths (these runs at once), those that
+   kept the rate together if a run with all of them does, else one at a time; each of the rest,
+   largest first, by a search between 2 and its depth that runs several depths at once (one
+   per job) and ends when the interval is ``2**-SHRINK_STEPS`` of its start. A depth is kept
+   only after a run with it (and every other FIFO at its current depth) ran at exactly ``T``
+   cycles per frame, bit-exact. Deeper never runs slower, so the search is exact to its
+   resolution. The runs share the one binary, so with ``jobs`` cores they take the time of
+   about a ``jobs``-th as many.
 
 Frames. Peaks and cycles per frame are those of the periodic steady state, reached once the
 pipeline has filled: each layer settles after the one feeding it, and in a balanced design the
-frames can end a cycle late for a few frames while the layers find their phases. Runs start
-with ``layers + 2`` frames (layers: nodes other than FIFOs and converters) and double, a bounded
+frames can end a cycle late for a few frames while the layers find their phases. The reference
+run starts with ``layers + 2`` frames (layers: nodes other than FIFOs and converters); the runs
+after it with twice the frames in flight at once (its latency over ``T``, rounded up) plus
+``SETTLE_FRAMES``, at least ``MIN_FRAMES``, and no more than the reference took: a deep pipeline
+of short layers holds a frame or two, not one per layer. Every run doubles its frames, a bounded
 number of times, until the second half of the frames ends evenly spaced; cycles per frame are
 averaged over that half. Timing does not depend on the data, so the given frames are repeated.
 """
 
+import os
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -67,6 +78,8 @@ REBUILDS = 2
 SHRINK_ABOVE = 32  # words; a LUT-RAM FIFO of up to 32 words costs the same at any depth
 SHRINK_STEPS = 4  # bisection runs per FIFO that does not run at depth 2
 LONGER_RUNS = 3  # doublings of a run's frames while its second half is not yet periodic
+MIN_FRAMES = 4
+SETTLE_FRAMES = 2  # frames after the pipeline filled in which its layers find their phases
 
 
 @dataclass
@@ -140,6 +153,7 @@ class _Bench:
         self.design: StitchedDesign | None = None
         self.base, self.expected, self.period = base, expected, period
         self.build_dir, self.runs, self.build_seconds = work_dir / "verilator", 0, 0.0
+        self.lock = threading.Lock()
 
     def run(self, frames: int, **options) -> RtlsimResult:
         pick = np.arange(frames) % len(self.base)
@@ -153,8 +167,9 @@ class _Bench:
             max_idle=idle,
             **options,
         )
-        self.runs += 1
-        self.build_seconds += res.build_seconds
+        with self.lock:
+            self.runs += 1
+            self.build_seconds += res.build_seconds
         if not np.array_equal(res.outputs, self.expected[pick]):
             raise FifoSizingError("the design's outputs differ from the Python execution")
         return res
@@ -202,6 +217,13 @@ class _Reference:
         limits = {f"FINNFLOW_FIFO_DEPTH_{self.path[k]}": d for k, d in (depths or {}).items()}
         return self.bench.settled(self.frames, plusargs=limits)
 
+    def run_many(self, trials: list[dict[str, int]], jobs: int) -> list[RtlsimResult]:
+        """:meth:`run` for each of ``trials``, up to ``jobs`` simulations at once."""
+        if jobs <= 1 or len(trials) <= 1:
+            return [self.run(t) for t in trials]
+        with ThreadPoolExecutor(min(jobs, len(trials))) as pool:
+            return list(pool.map(self.run, trials))
+
 
 def _reference(model: ModelWrapper, base, expected, work_dir: Path, period: int) -> _Reference:
     fifos = [n for n in hw_nodes(model) if isinstance(getCustomOp(n), StreamingFIFO)]
@@ -219,44 +241,58 @@ def _reference(model: ModelWrapper, base, expected, work_dir: Path, period: int)
         full = [k for k in deep if need[k] >= deep[k]]
         if not full:
             path = {k: p for k, (p, _) in peaks.items()}
-            frames = len(res.frame_ends)
+            fill = -(-res.latency_cycles // period)  # frames in flight at once
+            frames = min(len(res.frame_ends), max(MIN_FRAMES, 2 * (fill + SETTLE_FRAMES)))
             return _Reference(bench, deep, path, need, frames, res.cycles_per_frame, builds)
         deep.update({k: 4 * deep[k] for k in full})
     raise FifoSizingError(f"FIFOs {full} still filled at depths {[deep[k] for k in full]}")
 
 
 def _shrink(
-    ref: _Reference, depths: dict, width: dict, period: int, res: RtlsimResult
+    ref: _Reference, depths: dict, width: dict, period: int, res: RtlsimResult, jobs: int
 ) -> tuple[dict, RtlsimResult]:
     """Step 4 of the module docstring: the lowered depths and the run that verified them."""
     big = sorted(
         (k for k in depths if depths[k] > SHRINK_ABOVE), key=lambda k: -depths[k] * width[k]
     )
 
-    def at_rate(trial: dict) -> RtlsimResult | None:
-        run = ref.run(trial)
-        return run if run.cycles_per_frame == period else None
+    def at_rate(trials: list[dict]) -> list[RtlsimResult | None]:
+        runs = ref.run_many(trials, jobs)
+        return [run if run.cycles_per_frame == period else None for run in runs]
 
     if not big:
         return depths, res
-    run = at_rate({**depths, **dict.fromkeys(big, 2)})
+    (run,) = at_rate([{**depths, **dict.fromkeys(big, 2)}])
     if run:
         return {**depths, **dict.fromkeys(big, 2)}, run
-    for k in big:
-        lo, hi = 2, depths[k]  # hi runs at rate
-        run = at_rate({**depths, k: lo})
-        if run:
-            depths, res = {**depths, k: lo}, run
-            continue
-        for _ in range(SHRINK_STEPS):
-            mid = (lo + hi) // 2
-            if mid <= lo:
-                break
-            run = at_rate({**depths, k: mid})
+    alone = dict(zip(big, at_rate([{**depths, k: 2} for k in big]), strict=True))
+    low = [k for k in big if alone[k]]  # each ran at depth 2 beside the others' depths
+    both = at_rate([{**depths, **dict.fromkeys(low, 2)}])[0] if len(low) > 1 else None
+    if both:
+        depths, res = {**depths, **dict.fromkeys(low, 2)}, both
+    else:  # one at a time, each beside the depths kept so far
+        start = dict(depths)
+        for k in low:
+            run = alone[k] if depths == start else at_rate([{**depths, k: 2}])[0]
             if run:
-                hi, depths, res = mid, {**depths, k: mid}, run
-            else:
-                lo = mid
+                depths, res = {**depths, k: 2}, run
+    for k in big:
+        if depths[k] == 2:
+            continue
+        lo, hi = 2, depths[k]  # lo is too shallow, hi runs at rate
+        resolution = max(1, (hi - lo) >> SHRINK_STEPS)
+        while hi - lo > resolution:
+            step = (hi - lo) / (jobs + 1)
+            mids = sorted({lo + max(1, round(step * (i + 1))) for i in range(jobs)} - {hi})
+            mids = [m for m in mids if lo < m < hi]
+            if not mids:
+                break
+            runs = at_rate([{**depths, k: m} for m in mids])
+            passed = [(m, r) for m, r in zip(mids, runs, strict=True) if r]
+            if passed:
+                hi, run = passed[0]
+                depths, res = {**depths, k: hi}, run
+            lo = max([lo] + [m for m, r in zip(mids, runs, strict=True) if not r and m < hi])
     return depths, res
 
 
@@ -267,11 +303,13 @@ def size_fifos(
     *,
     frames: int | None = None,
     retries: int = 2,
+    jobs: int | None = None,
 ) -> tuple[ModelWrapper, FifoSizingReport]:
     """Set every StreamingFIFO's ``depth`` in the stitched, folded dataflow graph ``model`` to the
     smallest that keeps the design at its expected cycles per frame (see the module docstring),
     from rtlsim on the integer input frames ``x_int``, repeated to ``frames`` or more (by default
-    layers + 2). RTL and the Verilator build go under ``work_dir``. Returns the sized model (a
+    layers + 2). RTL and the Verilator build go under ``work_dir``; up to ``jobs`` simulations
+    run at once (default: one per CPU core). Returns the sized model (a
     copy) and the report; raises FifoSizingError rather than return a design slower than
     expected, ToolNotFoundError without Verilator."""
     t0 = time.time()
@@ -301,7 +339,8 @@ def size_fifos(
     _check_rate(res, period, f"with FIFO depths {depths}", why)
     ops = {n.name: getCustomOp(n) for n in fifos}
     width = {k: op.get_instream_width() for k, op in ops.items()}
-    depths, res = _shrink(ref, depths, width, period, res)
+    jobs = jobs or os.cpu_count() or 1
+    depths, res = _shrink(ref, depths, width, period, res, jobs)
     before = {k: op.get_nodeattr("depth") for k, op in ops.items()}
     report = FifoSizingReport(
         fifos=[FifoDepth(k, width[k], before[k], depths[k]) for k in ops],
