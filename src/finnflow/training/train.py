@@ -224,10 +224,11 @@ def train(
     scale = LogitScale().to(dev) if logit_scale else nn.Identity()
     opt = torch.optim.Adam([*model.parameters(), *scale.parameters()], lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, epochs))
-    parts = {"model": model, "logit_scale": scale, "optimizer": opt, "scheduler": sched}
+    extra = {"logit_scale": scale} if logit_scale else {}  # states without it still resume
+    parts = {"model": model, **extra, "optimizer": opt, "scheduler": sched}
     done, history = 0, []
     if saved is not None:
-        _restore(state_path, saved, {"logit_scale": scale, "optimizer": opt, "scheduler": sched})
+        _restore(state_path, saved, {**extra, "optimizer": opt, "scheduler": sched})
         _restore_rng(saved, rng)
         done, history = int(saved["epoch"]), list(saved["history"])
         log(f"resuming after epoch {done}/{epochs} from {state_path}")
