@@ -76,9 +76,9 @@ _PEAK = re.compile(r"^FINNFLOW_FIFO_PEAK (\S+) (\d+)$", re.MULTILINE)
 DEEP_FRAMES = 4  # reference depth of a FIFO, in frames of its words; 4x more where it filled
 REBUILDS = 2
 SHRINK_ABOVE = 32  # words; a LUT-RAM FIFO of up to 32 words costs the same at any depth
-SHRINK_STEPS = 4  # bisection runs per FIFO that does not run at depth 2
+SHRINK_STEPS = 4  # a shrink search ends at 2**-SHRINK_STEPS of its starting interval
 LONGER_RUNS = 3  # doublings of a run's frames while its second half is not yet periodic
-MIN_FRAMES = 4
+MIN_FRAMES = 4  # per run
 SETTLE_FRAMES = 2  # frames after the pipeline filled in which its layers find their phases
 
 
@@ -141,8 +141,8 @@ def _frames(model: ModelWrapper, x_int: np.ndarray, frames: int | None) -> np.nd
     if frames is None:
         stitching = (StreamingFIFO, StreamingDataWidthConverter)
         frames = sum(not isinstance(getCustomOp(n), stitching) for n in nodes) + 2
-    if frames < 4:
-        raise ConfigError(f"frames={frames}: FIFO sizing needs at least 4 frames")
+    if frames < MIN_FRAMES:
+        raise ConfigError(f"frames={frames}: FIFO sizing needs at least {MIN_FRAMES} frames")
     return x[np.arange(frames) % len(x)].astype(np.int64)
 
 
@@ -283,8 +283,8 @@ def _shrink(
         resolution = max(1, (hi - lo) >> SHRINK_STEPS)
         while hi - lo > resolution:
             step = (hi - lo) / (jobs + 1)
-            mids = sorted({lo + max(1, round(step * (i + 1))) for i in range(jobs)} - {hi})
-            mids = [m for m in mids if lo < m < hi]
+            points = {lo + max(1, round(step * (i + 1))) for i in range(jobs)}  # all above lo
+            mids = sorted(m for m in points if m < hi)
             if not mids:
                 break
             runs = at_rate([{**depths, k: m} for m in mids])

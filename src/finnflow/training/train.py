@@ -42,9 +42,9 @@ class LogitScale(nn.Module):
     A class layer with binary weights and no trailing norm saturates the cross-entropy: on 512
     CIFAR-10 images, full-width CNV w1a1 ends its first epoch at a loss of 7.9 without the
     factor and 3.5 with it (chance is 2.3); bnn_pynq ends its networks in a TensorNorm for this
-    reason. A positive factor keeps the argmax, so the
-    exported network does without it. It starts at 1, or lower where the scores of the first
-    batch spread wider than 1 (standard deviation), so that they start with a spread of 1.
+    reason. A positive factor keeps the argmax, so the exported network does without it. It
+    starts at 1, or lower where the scores of the first batch spread wider than 1 (standard
+    deviation), so that they start with a spread of 1.
     """
 
     def __init__(self) -> None:
