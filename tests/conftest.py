@@ -10,7 +10,8 @@ import pytest
 from finnflow import tools
 from finnflow.config import BuildConfig, TrainConfig, validate
 from finnflow.errors import ToolNotFoundError
-from finnflow.rtl import LIB_DIR
+from finnflow.rtl import library_sources
+from finnflow.rtl.popcount import mvau_popcounts
 from finnflow.sim import verilator as vl
 
 SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist"
@@ -137,7 +138,9 @@ def build_rtl(sim_dir):
     """build_rtl(top, params) -> testbench binary for a module of the RTL library."""
 
     def _build(top: str, params: dict) -> Path:
-        return vl.build(top, sorted(LIB_DIR.glob("*.sv")), params, sim_dir / "bin")
+        popcounts = mvau_popcounts(params) if top == "finnflow_mvau" else ()
+        sources = library_sources(sim_dir / "popcount", popcounts)
+        return vl.build(top, sources, params, sim_dir / "bin")
 
     return _build
 

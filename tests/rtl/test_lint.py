@@ -5,15 +5,25 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from finnflow.rtl import LIB_DIR
+from finnflow.rtl import LIB_DIR, library_sources
+from finnflow.rtl.popcount import mvau_popcounts
 from finnflow.sim.fifo_sizing import MONITOR
 from finnflow.sim.verilator import SimulationError, build
 
 SOURCES = sorted(LIB_DIR.glob("*.sv"))
 MODULES = sorted(s.stem for s in SOURCES)
+# finnflow_popcount is generated per design (finnflow.rtl.popcount): the sources of a case are
+# the library and the popcount for the case's parameters, written here
+GENERATED = Path(tempfile.gettempdir()) / "finnflow-lint-popcount"
+
+
+def sources(params: dict) -> list[Path]:
+    return library_sources(GENERATED, mvau_popcounts(params))
 
 
 def _mvau(**params) -> dict:
@@ -154,7 +164,9 @@ LINT_CASES = {
         "bipolar_i8s_narrow": dict(SIMD=9, IBITS=8, WBITS=1, WBIPOLAR=1, OBITS=6, PIPE=1),
         "i8s_w8s_nopipe": dict(SIMD=3, IBITS=8, WBITS=8, OBITS=19, PIPE=0),
     },
-    "finnflow_popcount": {"leaf": {}},
+    "finnflow_lut6_2": {"defaults": {}},
+    "finnflow_carry": {"defaults": {}, "one": dict(N=1), "three_blocks": dict(N=11)},
+    "finnflow_delay": {"defaults": {}, "wire": dict(W=3, LATENCY=0), "w5_l4": dict(W=5, LATENCY=4)},
     "finnflow_addtree": {"term": {}},
     "finnflow_param_error": {"defaults": {}},
     "finnflow_skid": {
@@ -196,8 +208,11 @@ LINT_CASES = {
 }
 
 # Recursive modules: Verilator 5.006 does not elaborate a recursive module as the top with -G
-# overrides, so their trees are linted inside finnflow_dotp's cases (SIMD 64 and 16: popcount
-# heights 5 and 3; 4 and 64 planes: adder-tree heights 1 to 5; PIPE 0, 1 and 2).
+# overrides, so the adder trees are linted inside finnflow_dotp's cases (4 and 64 planes:
+# adder-tree heights 1 to 5; PIPE 0, 1 and 2).
+
+# generated popcounts: (N, OP) linted as the top (OP 0: x & w, 1: XNOR, 2: !w)
+POPCOUNT_CASES = [(1, 0), (2, 1), (3, 2), (5, 1), (7, 0), (16, 1), (64, 1), (130, 0), (37, 2)]
 
 # (module, parameters, words the error message must name)
 BAD_PARAMS = [
@@ -240,12 +255,14 @@ def _gparam(name: str, value) -> str:
 
 
 def lint(
-    verilator_tool, top: str, params: dict, defines: tuple[str, ...] = ()
+    verilator_tool, top: str, params: dict, defines: tuple[str, ...] = (), popcounts=None
 ) -> subprocess.CompletedProcess:
-    """``verilator --lint-only -Wall`` of library module ``top`` (all library files given)."""
+    """``verilator --lint-only -Wall`` of library module ``top`` (all library files and the
+    popcount for ``popcounts``, by default for the MVAU or dot-product parameters ``params``)."""
     exe, extra = verilator_tool
     cmd = [exe, "--lint-only", "-Wall", "--top-module", top, *[f"-D{d}" for d in defines]]
-    cmd += [_gparam(k, v) for k, v in params.items()] + [str(s) for s in SOURCES]
+    files = library_sources(GENERATED, popcounts) if popcounts is not None else sources(params)
+    cmd += [_gparam(k, v) for k, v in params.items()] + [str(s) for s in files]
     env = {**os.environ, **extra}
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
 
@@ -265,6 +282,13 @@ def test_every_module_is_covered():
 )
 def test_lint_clean(top, params, verilator_tool):
     proc = lint(verilator_tool, top, params)
+    out = (proc.stdout + proc.stderr).strip()
+    assert proc.returncode == 0 and out == "", out
+
+
+@pytest.mark.parametrize("n,op", POPCOUNT_CASES, ids=[f"n{n}-op{op}" for n, op in POPCOUNT_CASES])
+def test_generated_popcount_lints_clean(n, op, verilator_tool):
+    proc = lint(verilator_tool, "finnflow_popcount", dict(N=n, OP=op, TAGW=3), popcounts=[(n, op)])
     out = (proc.stdout + proc.stderr).strip()
     assert proc.returncode == 0 and out == "", out
 
@@ -290,13 +314,13 @@ def test_bad_params_fail_lint(top, params, words, verilator_tool):
 
 def test_bad_params_fail_verilator_build(sim_dir):
     with pytest.raises(SimulationError, match="MW must be a multiple of SIMD"):
-        build("finnflow_mvau", SOURCES, dict(MW=6, SIMD=4), sim_dir / "bad")
+        build("finnflow_mvau", sources(dict(SIMD=4)), dict(MW=6, SIMD=4), sim_dir / "bad")
 
 
 def test_bad_params_fail_yosys(yosys_exe, tmp_path):
     script = tmp_path / "bad.ys"
     script.write_text(
-        f"read_verilog -defer -sv {' '.join(str(s) for s in SOURCES)}\n"
+        f"read_verilog -defer -sv {' '.join(str(s) for s in sources(dict(SIMD=4)))}\n"
         "chparam -set MW 6 -set SIMD 4 finnflow_mvau\n"
         "hierarchy -check -top finnflow_mvau\n"
     )
@@ -313,7 +337,8 @@ def test_params_icarus(simd, ok, tmp_path, iverilog_tool):
     iverilog, vvp = iverilog_tool
     top, out = "finnflow_mvau", tmp_path / "a.out"
     cmd = [iverilog, "-g2012", "-o", str(out), "-s", top, f"-P{top}.MW=6", f"-P{top}.SIMD={simd}"]
-    proc = subprocess.run(cmd + [str(s) for s in SOURCES], capture_output=True, text=True)
+    files = sources(dict(SIMD=simd))
+    proc = subprocess.run(cmd + [str(s) for s in files], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     run = subprocess.run([vvp, "-n", str(out)], capture_output=True, text=True, timeout=60)
     log = run.stdout + run.stderr

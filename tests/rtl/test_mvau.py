@@ -41,7 +41,9 @@ CONFIGS = [
     Cfg("xnor_acc_folded", 9, 3, 1, 1, 1, 0, 1, 0, xnor=1),
     Cfg("xnor_acc_pe4", 16, 8, 4, 4, 1, 0, 1, 0, xnor=1),
     Cfg("wide_i8s_w4s", 32, 16, 16, 8, 8, 1, 4, 1),
-    # 128 lanes: Verilator 5.006 miscounts these without -fno-const-bit-op-tree
+    # an odd lane count: a single-lane bit beside the two-lane leaves, in both bipolar planes
+    Cfg("bipolar_simd37_i2s", 74, 4, 37, 2, 2, 1, 1, 0, wbipolar=1),
+    # 128 lanes: the widest popcounts
     Cfg("xnor_simd128_thr", 256, 16, 128, 8, 1, 0, 1, 0, xnor=1, n_thres=1),
     Cfg("simd128_i2u_w2s", 256, 4, 128, 2, 2, 0, 2, 1),
 ]

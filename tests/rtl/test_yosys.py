@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 
-from finnflow.rtl import LIB_DIR
+from finnflow.rtl import library_sources
+from finnflow.rtl.popcount import mvau_popcounts
 from finnflow.streams import pack
 
 
@@ -30,8 +31,13 @@ def _chparam(top: str, params: dict) -> str:
     return f"chparam {args} {top}"
 
 
-def _read():
-    return "read_verilog -defer -sv " + " ".join(str(s) for s in sorted(LIB_DIR.glob("*.sv")))
+def _read(tmp_path, params: dict) -> str:
+    """Read the library, the popcount for an MVAU's ``params`` and the Xilinx primitives the
+    popcounts instantiate (as ``synth_xilinx`` reads them)."""
+    files = library_sources(tmp_path / "popcount", mvau_popcounts(params))
+    return "read_verilog -lib +/xilinx/cells_sim.v\nread_verilog -defer -sv " + " ".join(
+        str(s) for s in files
+    )
 
 
 def _mvau_files(tmp_path, nf, sf, ww, tw):
@@ -49,7 +55,7 @@ def test_synth_xilinx_mvau(yosys_exe, tmp_path):
     params["RAM_STYLE"] = "block"
     log = _yosys(
         yosys_exe,
-        f"{_read()}\n{_chparam('finnflow_mvau', params)}\n"
+        f"{_read(tmp_path, params)}\n{_chparam('finnflow_mvau', params)}\n"
         "synth_xilinx -nodsp -top finnflow_mvau\nstat\n",
         tmp_path,
     )
@@ -104,7 +110,7 @@ def test_synth_xilinx_mvau(yosys_exe, tmp_path):
 def test_yosys_elaborates(top, params, yosys_exe, tmp_path):
     _yosys(
         yosys_exe,
-        f"{_read()}\n{_chparam(top, params)}\nhierarchy -check -top {top}\n"
+        f"{_read(tmp_path, params)}\n{_chparam(top, params)}\nhierarchy -check -top {top}\n"
         f"proc\nopt -fast\ncheck -assert\n",
         tmp_path,
     )

@@ -134,7 +134,7 @@ def test_rtlsim_matches_python_and_estimate(
 )
 def test_stitched_design_under_stalls(small_build, seed, bubble, backpressure):
     """Random gaps in the input's tvalid and the output's tready: every frame comes out once,
-    in order, equal to the free-running run, and the run only takes longer; once the gaps stop,
+    in order, equal to the free-running run, and the run is never shorter; once the gaps stop,
     frames leave at the design's rate again."""
     out, dataflow, x_int = small_build("w2a2", 8)
     model = stitch(dataflow.transform(ApplyFolding(FOLDINGS["mixed"])))

@@ -155,10 +155,10 @@ class MVAU(HWCustomOp):
         return planes, planes
 
     def resource_features(self, resource):
-        """The RTL's (``finnflow_mvau``) parts: popcount inputs of the bit planes, the adders
-        combining the planes' counts, accumulators, comparators, memories mapped to LUTs
-        (weights and thresholds unless in block RAM; the input buffer), the input multiplexer,
-        registers (the trees' pipeline among them) and control."""
+        """The RTL's (``finnflow_mvau``) parts: the LUT sites and registers of the bit planes'
+        popcounts (counted on their generated netlists), the adders combining the planes'
+        counts, accumulators, comparators, memories mapped to LUTs (weights and thresholds
+        unless in block RAM; the input buffer when NF > 1), registers and control."""
         pe, simd = self.get_nodeattr("PE"), self.get_nodeattr("SIMD")
         ibits, wbits = self.get_input_datatype().bitwidth(), self.get_weight_datatype().bitwidth()
         abits, steps = self.accumulator_bits(), self.num_thresholds()
@@ -170,9 +170,12 @@ class MVAU(HWCustomOp):
         bram = self.uses_bram()
         ctrl = sum(max(1, math.ceil(math.log2(n))) for n in (nf, sf, nf * sf))
         input_bits = simd * ibits
+        from finnflow.rtl.popcount import popcount_cost  # the RTL imports this module
+
+        pc_luts, pc_ffs = popcount_cost(simd)  # the same for every plane op
         if resource == "ff":
             return {
-                "popcount_registers": pe * planes * popcount_register_bits(simd),
+                "popcount_registers": pe * planes * pc_ffs,
                 "weight_register": 0 if bram else ww,
                 "input_register": input_bits,
                 "accumulators": 2 * pe * abits,
@@ -182,11 +185,8 @@ class MVAU(HWCustomOp):
                 "constant": 1,
             }
         count_bits = max(1, math.ceil(math.log2(simd + 1)))
-        popcount = {"popcount_bits": pe * planes * simd}
-        if depth <= 2:  # (nearly) constant weights: Yosys folds them into the planes
-            popcount = {"fixed_popcount_bits": pe * planes * simd}
         return {
-            **popcount,
+            "popcount_luts": pe * planes * pc_luts,
             "term_adder_bits": pe * (terms - 1) * (count_bits + ibits + wbits),
             "accumulator_bits": pe * abits,
             "comparator_bits": pe * steps * abits,
@@ -194,8 +194,7 @@ class MVAU(HWCustomOp):
             "count_bits": pe * steps * obits,
             "weight_rom": 0 if bram else rom_luts(ww, depth),
             "threshold_rom": 0 if bram else rom_luts(tw, nf),
-            "input_buffer": lutram_luts(input_bits, sf, dual_port=False)[0],
-            "input_mux": input_bits if nf > 1 else 0,
+            "input_buffer": lutram_luts(input_bits, sf, dual_port=False)[0] if nf > 1 else 0,
             "output_slice": pe * obits,
             "control": ctrl,
             "constant": 1,
@@ -209,20 +208,3 @@ class MVAU(HWCustomOp):
         return sum(
             bram18_count(w, d) for w, d in (self.weight_memory(), self.threshold_memory()) if d > 1
         )
-
-
-POPCOUNT_PIPE = 3  # finnflow_popcount's PIPE as finnflow_dotp sets it
-
-
-def popcount_register_bits(n: int) -> int:
-    """Register bits of the RTL's popcount tree over ``n`` bits (``finnflow_popcount``): full
-    adders over 3 * 2**D leaves, level l registered at the root and where (l+1) % PIPE == 0;
-    subtrees over constant-0 padding vanish in synthesis."""
-    top = 0
-    while (3 << top) < n:
-        top += 1
-    return sum(
-        math.ceil(n / (3 << level)) * (level + 2)
-        for level in range(top + 1)
-        if level == top or (level + 1) % POPCOUNT_PIPE == 0
-    )

@@ -2,6 +2,6 @@
 (``layers/``) and the generator that instantiates and stitches them behind one AXI-Stream input
 and one output."""
 
-from finnflow.rtl.generate import LIB_DIR, StitchedDesign, generate_rtl
+from finnflow.rtl.generate import LIB_DIR, StitchedDesign, generate_rtl, library_sources
 
-__all__ = ["LIB_DIR", "StitchedDesign", "generate_rtl"]
+__all__ = ["LIB_DIR", "StitchedDesign", "generate_rtl", "library_sources"]

@@ -9,6 +9,7 @@ padding bits are ignored, the output's are zero). Memory files are named relativ
 so tools run with the folder as working directory and the folder can be moved or packaged.
 """
 
+import hashlib
 import json
 import math
 import shutil
@@ -19,14 +20,18 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
 from finnflow.errors import UnsupportedOpError
+from finnflow.files import write_atomic
 from finnflow.folding import verify_folding
 from finnflow.hw.base import hw_nodes
 from finnflow.rtl.layers import Instance, rtl_layer
+from finnflow.rtl.popcount import FILE as POPCOUNT_FILE
+from finnflow.rtl.popcount import mvau_popcounts, popcount_module, write_popcount
 from finnflow.streams import StreamFormat, roundup8
 from finnflow.transforms.stitch import check_stream_widths
 
 LIB_DIR = Path(__file__).parent / "lib"
 TOP = "finnflow_top"
+MVAU = "finnflow_mvau"  # the module whose dot products take generated popcounts
 DESIGN_FILE = "design.json"
 
 
@@ -92,6 +97,8 @@ def generate_rtl(model: ModelWrapper, rtl_dir: Path) -> StitchedDesign:
     for src in sorted(LIB_DIR.glob("*.sv")):
         shutil.copyfile(src, rtl_dir / src.name)
         sources.append(src.name)
+    popcounts = set().union(*(mvau_popcounts(i.params) for i in instances if i.module == MVAU))
+    sources.append(write_popcount(rtl_dir, popcounts))
     first, last = getCustomOp(nodes[0]), getCustomOp(nodes[-1])
     design = StitchedDesign(
         directory=rtl_dir,
@@ -107,6 +114,18 @@ def generate_rtl(model: ModelWrapper, rtl_dir: Path) -> StitchedDesign:
     (rtl_dir / f"{TOP}.v").write_text(_top_verilog(design, instances))
     design.save()
     return design
+
+
+def library_sources(directory: Path, popcounts=()) -> list[Path]:
+    """The library modules and a ``finnflow_popcount`` for the (N, OP) pairs ``popcounts``
+    (see :func:`finnflow.rtl.popcount.mvau_popcounts`), written into a folder of its own per set
+    under ``directory``: what a simulation or synthesis of library modules on their own reads."""
+    text = popcount_module(popcounts)
+    path = Path(directory) / hashlib.sha256(text.encode()).hexdigest()[:12] / POPCOUNT_FILE
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, text)
+    return [*sorted(LIB_DIR.glob("*.sv")), path]
 
 
 def _param_text(value) -> str:

@@ -185,9 +185,10 @@ def _param_arg(name: str, value) -> str:
 
 
 _MAKEFLAGS = ["OPT_FAST=-O1", "OPT_SLOW=-O0", "OPT_GLOBAL=-O1"]
-# -fno-const-bit-op-tree: Verilator 5.006's bit-op-tree optimization miscounts the XNOR/AND
-# popcounts of finnflow_dotp at exactly 128 lanes (Icarus and Verilator without it agree with
-# numpy; tests/rtl/test_mvau.py keeps the case)
+# -fno-const-bit-op-tree: Verilator 5.006's bit-op-tree optimization miscounts wide XNOR/AND
+# reductions written as logic (a 128-lane popcount tree of full adders; Icarus and Verilator
+# without it agree with numpy), a form the generated popcounts no longer take but other logic
+# may
 VERILATE_FLAGS = (
     "-O2",
     "-fno-const-bit-op-tree",

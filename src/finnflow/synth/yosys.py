@@ -37,7 +37,7 @@ from finnflow.transforms.partition import subgraph
 
 YOSYS_PINNED = "0.23"
 FAMILIES = ("xc7", "xcu", "xcup")
-_CACHE_FORMAT = "finnflow-synth-2"  # bump when the script or the cached fields change
+_CACHE_FORMAT = "finnflow-synth-3"  # bump when the script or the cached fields change
 _LOG_TAIL_LINES = 25
 
 # Primitive -> LUTs it occupies, for every LUT, LUT-ROM, LUT-RAM and shift-register primitive
@@ -90,6 +90,8 @@ _CARRY = {"CARRY4", "CARRY8"}
 # LUT RAM reads, carry chains, wide muxes), whose longest path ``ltp`` measures in primitives: a
 # bound on the LUT levels, as a carry chain counts once per CARRY4.
 _PATH_ENDS = ("t:FD*", "t:LD*", "t:RAMB*", "t:URAM*", "t:DSP*", "t:SRL*", "t:*BUF*")
+# A LUT6_2 split into its two functions for ``ltp``, each with only the inputs it depends on
+_LUT6_2_PATHS = Path(__file__).parent / "lut6_2_paths.v"
 _BRAM18 = {"RAMB18E1": 1, "RAMB18E2": 1, "RAMB36E1": 2, "RAMB36E2": 2}
 _URAM = {"URAM288", "URAM288_BASE"}
 _DSP = {"DSP48E1", "DSP48E2"}
@@ -343,6 +345,7 @@ def _run(
     ys.write_text(
         f"{script}tee -q -o {os.path.relpath(stat, rtl_dir)} stat -json\n"
         f"delete {' '.join(_PATH_ENDS)}\n"
+        f"techmap -map {os.path.relpath(_LUT6_2_PATHS, rtl_dir)} t:LUT6_2\nopt_lut\n"
         f"tee -q -o {os.path.relpath(ltp, rtl_dir)} ltp\n"
     )
     start = time.perf_counter()

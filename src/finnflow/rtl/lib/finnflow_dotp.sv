@@ -11,12 +11,13 @@
 //   bipolar: (w ? x : -x) = (w ? x : ~x) + !w, so planes XNOR(x[i], w), weight +-2**i, and a
 //            plane !w of weight 1 (an unsigned x takes a sign bit 0: weight 1 - 2**IBITS);
 //   XNOR:    one plane XNOR(x, w) of weight 1.
-// Each popcount is a tree of full adders (finnflow_popcount); the positively and negatively
-// weighted counts are summed by two adder trees (finnflow_addtree) and subtracted. Widths grow
-// only as the sums need, no lane is sign-extended to the accumulator width, and no multiplier
-// is inferred (LUTs only, no DSP). Registers every PIPE tree levels bound the logic depth;
-// tag_in (for example valid, first, last) leaves at tag_out with the data, LATENCY cycles of en
-// later; ap_rst_n clears the tags.
+// Each popcount is a bit-heap compressor generated for the design (finnflow_popcount, see
+// finnflow.rtl.popcount); the positively and negatively weighted counts are summed by two adder
+// trees (finnflow_addtree) and subtracted. Widths grow only as the sums need, no lane is
+// sign-extended to the accumulator width, and no multiplier is inferred (LUTs only, no DSP).
+// The popcounts register their own stages, the adder trees every PIPE levels; tag_in (for
+// example valid, first, last) leaves at tag_out with the data, travelling through the first
+// popcount's registers and then a delay line as long as the rest; ap_rst_n clears the tags.
 module finnflow_dotp #(
     parameter SIMD        = 1,
     parameter PE          = 1,
@@ -39,8 +40,6 @@ module finnflow_dotp #(
     output wire [       PE*OBITS-1:0] y,
     output wire [           TAGW-1:0] tag_out
 );
-  wire rst = !ap_rst_n;  // one inverter for all: the registers' resets are active high
-
   // ---------------------------------------------------------------- planes and terms
   localparam NPL = (BINARY_XNOR != 0) ? 1 : (WBIPOLAR != 0) ? IBITS + 1 : IBITS * WBITS;
   localparam NT = (BINARY_XNOR != 0) ? 1 : (WBIPOLAR != 0) ? IBITS + 1 + ((ISIGNED == 0) ? 1 : 0) : NPL;
@@ -69,19 +68,6 @@ module finnflow_dotp #(
     while ((1 << clog2) < n) clog2 = clog2 + 1;
   endfunction
 
-  // popcount tree height: 3 * 2**DP leaves cover the SIMD lanes (the rest are constant 0)
-  function automatic integer pc_depth(input integer n);
-    pc_depth = 0;
-    while ((3 << pc_depth) < n) pc_depth = pc_depth + 1;
-  endfunction
-
-  // registers in a popcount tree of height d and in an adder tree of height d
-  function automatic integer pc_regs(input integer d);
-    integer l;
-    pc_regs = 0;
-    for (l = 0; l <= d; l = l + 1) if (l == d || (PIPE > 0 && (l + 1) % PIPE == 0)) pc_regs = pc_regs + 1;
-  endfunction
-
   function automatic integer at_regs(input integer d);
     integer l;
     at_regs = 0;
@@ -93,27 +79,26 @@ module finnflow_dotp #(
   localparam NNEG = (BINARY_XNOR != 0) ? 0 : (WBIPOLAR != 0) ? 1 :
       (ISIGNED != 0 && WSIGNED != 0) ? IBITS + WBITS - 2 :
       (ISIGNED != 0) ? WBITS : (WSIGNED != 0) ? IBITS : 0;
-  localparam DP = pc_depth(SIMD);
-  localparam NB = 3 << DP;  // popcount inputs (lanes SIMD.. are 0)
-  localparam CW = DP + 2;  // popcount width
+  localparam CW = clog2(SIMD + 1);  // popcount width
   localparam SMAX = IBITS + WBITS;  // above every term's shift
   localparam EW = CW + SMAX;  // term width
   localparam DA = clog2(NT);  // adder tree height: term t in slot t of the tree of its sign
   localparam SW = EW + DA + 1;  // signed width of the exact dot product
-  localparam LATENCY = pc_regs(DP) + at_regs(DA) + 1;
+  localparam LATENCY = at_regs(DA) + 1;  // after the popcounts
 
-  // ---------------------------------------------------------------- tag delay line
-  reg [TAGW-1:0] tags[0:LATENCY-1];
-  integer l;
-  always @(posedge ap_clk) begin
-    if (rst) begin
-      for (l = 0; l < LATENCY; l = l + 1) tags[l] <= {TAGW{1'b0}};
-    end else if (en) begin
-      tags[0] <= tag_in;
-      for (l = 1; l < LATENCY; l = l + 1) tags[l] <= tags[l-1];
-    end
-  end
-  assign tag_out = tags[LATENCY-1];
+  // ---------------------------------------------------------------- side-band
+  // through the popcount of lane 0's first plane, then the adder trees and the output register
+  wire [TAGW-1:0] tag_pc;
+  finnflow_delay #(
+      .W      (TAGW),
+      .LATENCY(LATENCY)
+  ) u_tag (
+      .ap_clk  (ap_clk),
+      .ap_rst_n(ap_rst_n),
+      .en      (en),
+      .i       (tag_pc),
+      .o       (tag_out)
+  );
 
   // ---------------------------------------------------------------- bit planes
   // plane i of the input (bit i of every lane), shared by all PE
@@ -138,25 +123,32 @@ module finnflow_dotp #(
 
       wire [NPL*CW-1:0] cnt;
       for (q = 0; q < NPL; q = q + 1) begin : g_plane
-        wire [SIMD-1:0] bits;  // the plane's bits; the tree's inputs beyond SIMD are 0
-        if (BINARY_XNOR != 0) begin : g_xnor
-          assign bits = ~(xpl ^ wpl);
-        end else if (WBIPOLAR != 0 && q < IBITS) begin : g_bipolar
-          assign bits = ~(xpl[q*SIMD+:SIMD] ^ wpl);
-        end else if (WBIPOLAR != 0) begin : g_negw
-          assign bits = ~wpl;
-        end else begin : g_and
-          assign bits = xpl[(q/WBITS)*SIMD+:SIMD] & wpl[(q%WBITS)*SIMD+:SIMD];
-        end
+        // the plane's operands and op: XNOR(x, w), x & w, or !w (bipolar weights' plane)
+        localparam OP = (BINARY_XNOR != 0 || (WBIPOLAR != 0 && q < IBITS)) ? 1 :
+            (WBIPOLAR != 0) ? 2 : 0;
+        localparam XQ = (WBIPOLAR != 0 || BINARY_XNOR != 0) ? ((q < IBITS) ? q : 0) : q / WBITS;
+        localparam WQ = (WBIPOLAR != 0 || BINARY_XNOR != 0) ? 0 : q % WBITS;
+        localparam FIRST = (p == 0 && q == 0);
+        /* verilator lint_off UNUSEDSIGNAL */
+        wire [TAGW-1:0] tq;  // read from the first popcount only
+        /* verilator lint_on UNUSEDSIGNAL */
         finnflow_popcount #(
-            .DEPTH(DP),
-            .PIPE (PIPE)
+            .N   (SIMD),
+            .OP  (OP),
+            .TAGW(TAGW)
         ) u_count (
-            .ap_clk(ap_clk),
-            .en    (en),
-            .b     (NB'(bits)),
-            .c     (cnt[q*CW+:CW])
+            .ap_clk  (ap_clk),
+            .ap_rst_n(ap_rst_n),
+            .en      (en),
+            .x       (xpl[XQ*SIMD+:SIMD]),
+            .w       (wpl[WQ*SIMD+:SIMD]),
+            .tag_in  (FIRST ? tag_in : {TAGW{1'b0}}),
+            .tag_out (tq),
+            .c       (cnt[q*CW+:CW])
         );
+        if (FIRST) begin : g_tag
+          assign tag_pc = tq;
+        end
       end
 
       // terms: each count shifted to its weight, in slot t of the tree of its sign (0 in the

@@ -14,8 +14,9 @@
 // Output: N_THRES = 0 -> the accumulator's OBITS LSBs (OBITS <= ABITS, e.g. one bit less for
 // an accumulator known to be non-negative); else ACT_VAL + #{t : acc >= T[t]}.
 //
-// Pipeline: fetch (memory read) -> dot product (finnflow_dotp, pipelined) -> accumulate ->
-// activation, then the output slice (finnflow_skid with its input register). All stages advance on the slice's ready.
+// Pipeline: buffer (NF > 1: the input word into the buffer) -> fetch (memory reads) -> dot product
+// (finnflow_dotp, pipelined) -> accumulate -> activation, then the output slice (finnflow_skid
+// with its input register). All stages advance on the slice's ready.
 (* use_dsp = "no" *)
 module finnflow_mvau #(
     parameter MW          = 4,
@@ -111,18 +112,14 @@ module finnflow_mvau #(
     end
   endgenerate
 
-  // input vector buffer, reused for nf > 0: LUT RAM at any SF (left to itself, a synthesis tool
-  // may put a long one into block RAM)
-  (* ram_style = "distributed" *) reg [XW-1:0] ibuf[0:SF-1];
-
   // ---------------------------------------------------------------- control
   wire en;  // pipeline advance: the output slice can accept
   reg [NFB-1:0] nf;
   reg [SFB-1:0] sf;
   reg [WAB-1:0] waddr;
-  wire nf0 = (nf == {NFB{1'b0}});
-  wire step = en && (!nf0 || s_axis_tvalid);
-  assign s_axis_tready = en && nf0;
+  wire nf_first = (nf == {NFB{1'b0}});  // the input vector arrives during the first fold
+  wire step = en && (!nf_first || s_axis_tvalid);
+  assign s_axis_tready = en && nf_first;
 
   always @(posedge ap_clk) begin
     if (rst) begin
@@ -140,25 +137,58 @@ module finnflow_mvau #(
     end
   end
 
-  always @(posedge ap_clk) begin
-    if (step && nf0) ibuf[sf] <= s_axis_tdata;
-  end
+  // ---------------------------------------------------------------- stage 0: buffer
+  // NF > 1: every word of the input vector is written into the buffer during the first fold
+  // and read one cycle later, for every fold, so no multiplexer chooses between the stream and
+  // the buffer, and a read never meets a write to its address in the same cycle (the buffer
+  // needs no bypass); the step's position waits with it. The buffer is LUT RAM at any SF (left
+  // to itself, a synthesis tool may put a long one into block RAM). NF = 1: each word is used
+  // once and goes straight to the fetch stage.
+  wire           v0;
+  wire [NFB-1:0] nf0;
+  wire [SFB-1:0] sf0;
+  wire [WAB-1:0] waddr0;
+  wire [ XW-1:0] x0;
+  generate
+    if (NF > 1) begin : g_buffered
+      (* ram_style = "distributed" *) reg [XW-1:0] ibuf[0:SF-1];
+      reg           v_r;
+      reg [NFB-1:0] nf_r;
+      reg [SFB-1:0] sf_r;
+      reg [WAB-1:0] waddr_r;
+      always @(posedge ap_clk) begin
+        if (step && nf_first) ibuf[sf] <= s_axis_tdata;
+        if (rst) v_r <= 1'b0;
+        else if (en) v_r <= step;
+        if (step) begin
+          nf_r    <= nf;
+          sf_r    <= sf;
+          waddr_r <= waddr;
+        end
+      end
+      assign {v0, nf0, sf0, waddr0} = {v_r, nf_r, sf_r, waddr_r};
+      assign x0 = ibuf[sf0];
+    end else begin : g_direct
+      assign {v0, nf0, sf0, waddr0} = {step, nf, sf, waddr};
+      assign x0 = s_axis_tdata;
+    end
+  endgenerate
 
   // ---------------------------------------------------------------- stage 1: fetch
   reg           v1;
   reg           first1, last1;
   reg [NFB-1:0] nf1;
-  reg [ XW-1:0] x1;  // the input word (nf = 0) or its buffered copy: one mux shared by all PE
+  reg [ XW-1:0] x1;  // the input word: shared by all PE
   reg [ WW-1:0] w1;
   always @(posedge ap_clk) begin
     if (rst) v1 <= 1'b0;
-    else if (en) v1 <= step;
-    if (step) begin
-      w1     <= wmem[waddr];
-      x1     <= nf0 ? s_axis_tdata : ibuf[sf];
-      nf1    <= nf;
-      first1 <= (sf == {SFB{1'b0}});
-      last1  <= (sf == SF_LAST);
+    else if (en) v1 <= v0;
+    if (en && v0) begin
+      w1     <= wmem[waddr0];
+      x1     <= x0;
+      nf1    <= nf0;
+      first1 <= (sf0 == {SFB{1'b0}});
+      last1  <= (sf0 == SF_LAST);
     end
   end
 
