@@ -11,7 +11,6 @@ module finnflow_carry #(
     output wire [N-1:0] o,
     output wire         co
 );
-  localparam NB = (N + 3) / 4;  // CARRY4 blocks
 `ifdef VERILATOR
   `define FINNFLOW_CARRY_LOGIC
 `elsif __ICARUS__
@@ -29,10 +28,8 @@ module finnflow_carry #(
     end
   endgenerate
   assign co = c[N];
-  /* verilator lint_off UNUSEDPARAM */
-  localparam UNUSED_NB = NB;
-  /* verilator lint_on UNUSEDPARAM */
 `else
+  localparam NB = (N + 3) / 4;  // CARRY4 blocks
   wire [4*NB-1:0] sp = {{(4 * NB - N) {1'b0}}, s};
   wire [4*NB-1:0] dp = {{(4 * NB - N) {1'b0}}, di};
   wire [4*NB-1:0] op, cop;
