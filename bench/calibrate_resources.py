@@ -316,6 +316,7 @@ def layer_model(layer: Layer) -> tuple[ModelWrapper, object]:
             accDataType=acc.name,
             binaryXnorMode=int(xnor),
             ram_style=a["ram_style"],
+            resType=a.get("resType", "lut"),
             numInputVectors=[1],
         )
         inits["w"] = (w, wdt)

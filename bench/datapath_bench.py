@@ -1,10 +1,14 @@
 """Datapath efficiency: LUTs, FFs, carry chains and DSPs per MAC lane and the logic depth of one
 MVAU (MW 256, MH 64, weights in block RAM, no activation) for every (weight bits, activation bits)
 in {1, 2, 3, 4, 8}^2 at SIMD 64 x PE 8 and SIMD 16 x PE 2, synthesized with Yosys
-``synth_xilinx -family xc7`` without ``-nodsp``, so any DSP Yosys would infer shows.
+``synth_xilinx -family xc7`` without ``-nodsp``, so any DSP Yosys would infer shows: the LUT
+datapath (``resType: lut``) for every pair, the DSP datapath (``resType: dsp``) for every pair
+but XNOR (w1a1), next to the DSP count the estimate gives.
 
     .venv/bin/python bench/datapath_bench.py                     # the current RTL
     .venv/bin/python bench/datapath_bench.py --before-ref REV    # also record the RTL of git REV
+    .venv/bin/python bench/datapath_bench.py --res-types dsp     # rerun one datapath's rows
+    .venv/bin/python bench/datapath_bench.py --missing           # only rows the results lack
 
 Writes bench/results/datapath.json and datapath.md; ``--before-ref`` records the RTL library of
 a git revision once in bench/results/datapath_before.json, which later runs read for the
@@ -23,7 +27,9 @@ from functools import partial
 from pathlib import Path
 
 from calibrate_resources import Layer, layer_model
+from qonnx.custom_op.registry import getCustomOp
 
+from finnflow.errors import FoldingError
 from finnflow.rtl import generate_rtl
 from finnflow.rtl.generate import DESIGN_FILE
 from finnflow.synth import synthesize, synthesize_many
@@ -36,19 +42,37 @@ MW, MH = 256, 64
 LIB = "src/finnflow/rtl/lib"
 
 
-AFTER_MAX_LANE_BITS = 16  # at 512 lanes, 16 bit products already take Yosys 2 minutes a design
-
-
 def configs() -> list[Layer]:
-    """Every pair at SIMD 16 x PE 2; at SIMD 64 x PE 8 those with w * a <= AFTER_MAX_LANE_BITS."""
+    """LUT datapath: every pair at both foldings. DSP datapath: every pair but w1a1 (XNOR) at
+    both, less those the flow refuses (products too narrow for a slice)."""
     attrs = dict(MW=MW, MH=MH, out_bits=None, ram_style="block")
-    return [
+    lut = [
         Layer(f"dp_w{w}a{a}_s{simd}p{pe}", "MVAU", dict(w=w, a=a, SIMD=simd, PE=pe, **attrs))
         for simd, pe in FOLDINGS
         for w in BITS
         for a in BITS
-        if simd * pe <= 32 or w * a <= AFTER_MAX_LANE_BITS
     ]
+    dsp = [
+        Layer(
+            f"dp_w{w}a{a}_s{simd}p{pe}_dsp",
+            "MVAU",
+            dict(w=w, a=a, SIMD=simd, PE=pe, resType="dsp", **attrs),
+        )
+        for simd, pe in FOLDINGS
+        for w in BITS
+        for a in BITS
+        if (w, a) != (1, 1)
+    ]
+    return lut + dsp
+
+
+def refused(layer: Layer) -> str | None:
+    """Why the flow refuses the layer's folding (a DSP datapath too narrow for a slice)."""
+    try:
+        getCustomOp(layer_model(layer)[1]).verify_folding()
+    except FoldingError as exc:
+        return str(exc)
+    return None
 
 
 def library_at(ref: str) -> dict[str, str]:
@@ -91,7 +115,9 @@ def measure(
     rows = {}
     for layer, res in zip(layers, results, strict=True):
         lanes = layer.attrs["SIMD"] * layer.attrs["PE"]
+        op = getCustomOp(layer_model(layer)[1])
         rows[layer.name] = dict(
+            res_type=layer.attrs.get("resType", "lut"),
             w=layer.attrs["w"],
             a=layer.attrs["a"],
             SIMD=layer.attrs["SIMD"],
@@ -107,6 +133,7 @@ def measure(
             ff_per_lane=round(res.ff / lanes, 2),
             carry_per_lane=round(res.carry / lanes, 3),
             dsp_per_lane=round(res.dsp / lanes, 3),
+            dsp_estimate=op.dsp_estimation(),
             seconds=res.seconds,
             yosys=res.yosys,
         )
@@ -117,13 +144,16 @@ BEFORE_MAX_LANE_BITS = 4  # the old RTL at 512 lanes beyond w * a = 4: 30k+ LUTs
 
 
 def before_configs(layers: list[Layer]) -> list[Layer]:
-    """The configurations run on the old RTL: all at SIMD 16 x PE 2; at SIMD 64 x PE 8 those
-    with w * a <= BEFORE_MAX_LANE_BITS."""
+    """The configurations run on the old RTL (LUT datapath): all at SIMD 16 x PE 2; at SIMD
+    64 x PE 8 those with w * a <= BEFORE_MAX_LANE_BITS."""
     return [
         la
         for la in layers
-        if la.attrs["SIMD"] * la.attrs["PE"] <= 32
-        or la.attrs["w"] * la.attrs["a"] <= BEFORE_MAX_LANE_BITS
+        if la.attrs.get("resType", "lut") == "lut"
+        and (
+            la.attrs["SIMD"] * la.attrs["PE"] <= 32
+            or la.attrs["w"] * la.attrs["a"] <= BEFORE_MAX_LANE_BITS
+        )
     ]
 
 
@@ -140,7 +170,7 @@ def markdown(after: dict, before: dict, yosys: str) -> str:
         "register-to-register path. Cells read before -> after. Before: the old RTL "
         "synthesized with -nodsp for LUTs, FFs, carries and depth, and without it for the DSPs "
         "Yosys infers; it was not run at SIMD 64 x PE 8 beyond w x a = "
-        f"{BEFORE_MAX_LANE_BITS} (30k+ LUTs), nor the new one beyond {AFTER_MAX_LANE_BITS}.",
+        f"{BEFORE_MAX_LANE_BITS} (30k+ LUTs).",
     ]
     for simd, pe in FOLDINGS:
         lines += [
@@ -161,6 +191,38 @@ def markdown(after: dict, before: dict, yosys: str) -> str:
                 dsp = f"{b['dsp_inferred']} -> {r['dsp']}" if b else f"not run -> {r['dsp']}"
                 cells += [dsp, _cell(r, b, "depth")]
                 lines.append(f"| {w} | {a} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "## DSP datapath (resType dsp)",
+        "",
+        "Products of one input lane with several PEs' weights packed into one DSP multiplication "
+        "(finnflow_dotp_dsp); the sums over the lanes in LUT adder trees. LUT/lane against the "
+        "LUT datapath above.",
+    ]
+    for simd, pe in FOLDINGS:
+        lines += [
+            "",
+            f"### SIMD {simd} x PE {pe} ({simd * pe} lanes)",
+            "",
+            "| w | a | LUT/lane (LUT datapath) | FF/lane | CARRY4/lane | DSP (estimate) "
+            "| lanes per DSP | depth |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for w in BITS:
+            for a in BITS:
+                r = after.get(f"dp_w{w}a{a}_s{simd}p{pe}_dsp")
+                if r is None:
+                    if (w, a) != (1, 1):
+                        lines.append(f"| {w} | {a} | refused: too narrow for a slice | | | | | |")
+                    continue
+                lut = after.get(f"dp_w{w}a{a}_s{simd}p{pe}")
+                vs = f" ({lut['lut_per_lane']})" if lut else " (not run)"
+                per = round(r["lanes"] / r["dsp"], 2) if r["dsp"] else "-"
+                lines.append(
+                    f"| {w} | {a} | {r['lut_per_lane']}{vs} | {r['ff_per_lane']} "
+                    f"| {r['carry_per_lane']} | {r['dsp']} ({r['dsp_estimate']}) | {per} "
+                    f"| {r['depth']} |"
+                )
     return "\n".join(lines) + "\n"
 
 
@@ -168,8 +230,28 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--before-ref", help="git revision whose MVAU module is the 'before'")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument(
+        "--res-types",
+        default="lut,dsp",
+        help="datapaths to synthesize (comma-separated); the other rows are kept from the last "
+        "results file",
+    )
+    ap.add_argument(
+        "--missing",
+        action="store_true",
+        help="synthesize only the configurations the last results file lacks, keeping its rows",
+    )
     args = ap.parse_args()
-    layers = configs()
+    wanted = set(args.res_types.split(","))
+    last = RESULTS / "datapath.json"
+    kept = json.loads(last.read_text())["rows"] if last.is_file() else {}
+    layers = [la for la in configs() if la.attrs.get("resType", "lut") in wanted]
+    if args.missing:
+        layers = [la for la in layers if la.name not in kept]
+    skipped = {la.name: why for la in layers if (why := refused(la))}
+    for why in skipped.values():
+        print(f"refused: {why}", flush=True)
+    layers = [la for la in layers if la.name not in skipped]
     before_file = RESULTS / "datapath_before.json"
     with tempfile.TemporaryDirectory(prefix="finnflow-datapath-") as tmp:
         work = Path(tmp)
@@ -186,8 +268,16 @@ def main() -> int:
             )
         print("after: the current RTL", flush=True)
         after = measure(layers, work / "after", args.workers, None)
+    if args.missing:
+        after = {**kept, **after}
+    elif wanted != {"lut", "dsp"}:
+        after = {
+            **{k: v for k, v in kept.items() if v.get("res_type", "lut") not in wanted},
+            **after,
+        }
     before = json.loads(before_file.read_text())["rows"] if before_file.is_file() else {}
     yosys = next(iter(after.values()))["yosys"]
+    after = dict(sorted(after.items()))
     report = dict(
         yosys=yosys,
         machine=dict(cpus=platform.machine(), python=sys.version.split()[0]),

@@ -166,6 +166,7 @@ CASES = [
     ),
     ("folding_unknown_layer", None, ["MVAU_99"]),
     ("folding_not_dividing", None, ["PE=7", "divide"]),
+    ("folding_dsp_unsupported", None, ["MVAU_1", "resType 'dsp' needs", "use resType 'lut'"]),
     (
         "over_budget",
         lambda t: ["build", _config(t, hidden=[1024, 1024], precision="w8a8", target_fps=1e9)],
@@ -220,6 +221,9 @@ def _setup(case: str, t: Path, monkeypatch) -> list[str]:
         return ["build", _config(t), "--folding", fold, *_out(t)]
     if case == "folding_not_dividing":
         fold = _file(t, "f.json", json.dumps({"MVAU_0": {"PE": 7, "SIMD": 1}}))
+        return ["build", _config(t), "--folding", fold, *_out(t)]
+    if case == "folding_dsp_unsupported":  # the logits layer: signed inputs, no thresholds
+        fold = _file(t, "f.json", json.dumps({"MVAU_1": {"resType": "dsp"}}))
         return ["build", _config(t), "--folding", fold, *_out(t)]
     if case == "verilator_missing":
         monkeypatch.setenv("PATH", str(t / "empty-path"))

@@ -41,6 +41,7 @@ def test_apply_finn_format_config(hw_model, tmp_path):
         ({"MVAU_0": {"PEE": 2}}, r"'PEE' is not a folding attribute"),
         ({"MVAU_0": 4}, r"maps layer names to attributes"),
         ({"Defaults": {"PE": 2}}, r"Defaults: 'PE' must be \[value"),
+        ({"MVAU_2": {"resType": "dsp"}}, r"MVAU_2: resType 'dsp' needs integer inputs.*'lut'"),
     ],
 )
 def test_bad_folding_is_named(hw_model, cfg, match):

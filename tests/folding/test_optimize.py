@@ -42,20 +42,40 @@ def small():
 
 
 def every_design(search: FoldingSearch):
-    """(resources, cycles per frame) of every combination of options."""
-    for combo in itertools.product(*search.options):
-        vec, cycles = sum(o.cost for o in combo), max(o.cycles for o in combo)
-        for i, (a, b) in enumerate(itertools.pairwise(combo)):
-            edge_cycles, edge = search.edges[i][a.out_key, b.in_key]
-            vec, cycles = vec + edge, max(cycles, edge_cycles)
-        yield vec, cycles
+    """(resources [designs, RESOURCES], cycles per frame [designs]) of every combination of
+    options: each layer's option on its own axis, each edge's cost on the axes of its two
+    layers, flattened."""
+    n = len(search.options)
+    vec = np.zeros([len(o) for o in search.options] + [len(RESOURCES)], dtype=np.int64)
+    cycles = np.zeros(vec.shape[:-1], dtype=np.int64)
+
+    def axis(values, *axes):
+        shape = [1] * n
+        for a, size in zip(axes, values.shape[: len(axes)], strict=True):
+            shape[a] = size
+        return values.reshape(shape + list(values.shape[len(axes) :]))
+
+    for i, opts in enumerate(search.options):
+        vec = vec + axis(np.array([o.cost for o in opts]), i)
+        cycles = np.maximum(cycles, axis(np.array([o.cycles for o in opts]), i))
+    for i, (left, right) in enumerate(itertools.pairwise(search.options)):
+        pairs = [[search.edges[i][a.out_key, b.in_key] for b in right] for a in left]
+        vec = vec + axis(np.array([[e for _, e in row] for row in pairs]), i, i + 1)
+        cycles = np.maximum(
+            cycles, axis(np.array([[c for c, _ in row] for row in pairs]), i, i + 1)
+        )
+    return vec.reshape(-1, len(RESOURCES)), cycles.reshape(-1)
 
 
 def brute_force(search: FoldingSearch):
     """(fewest cycles, least budget-fraction cost at them) over every combination of options."""
     scale = 1.0 / np.maximum(search.budget, 1)
-    fits = [(c, float(v @ scale)) for v, c in every_design(search) if np.all(v <= search.budget)]
-    return min(fits, default=None)
+    vecs, cycles = every_design(search)
+    fit = np.all(vecs <= search.budget, axis=1)
+    if not fit.any():
+        return None
+    fastest = cycles[fit].min()
+    return int(fastest), float((vecs[fit & (cycles == fastest)] @ scale).min())
 
 
 @pytest.mark.parametrize(
@@ -92,31 +112,48 @@ def test_relaxation_bounds_and_candidates(small, lut, bram18, ff):
     enumeration at every cycle count."""
     board = replace(get_board("Pynq-Z1"), lut=lut, bram18=bram18, ff=ff, usable=1.0)
     search = FoldingSearch(small, board)
-    designs = list(every_design(search))
+    vecs, design_cycles = every_design(search)
     w = search.weights
+    cost, fit = vecs @ w, np.all(vecs <= search.budget, axis=1)
     for cycles in search.cycle_counts():
-        within = [v for v, c in designs if c <= cycles]
-        assert search.scalar_best(cycles, w)[1] @ w == pytest.approx(min(v @ w for v in within))
-        fitting = [float(v @ w) for v in within if np.all(v <= search.budget)]
+        within = design_cycles <= cycles
+        assert search.scalar_best(cycles, w)[1] @ w == pytest.approx(cost[within].min())
+        fitting = cost[within & fit]
         found, bound, _ = search.relax(cycles, w)
-        assert search.fits(cycles) == bool(fitting)
-        if not fitting:
+        assert search.fits(cycles) == bool(fitting.size)
+        if not fitting.size:
             assert found is None and search.best(cycles) is None
             continue
-        assert bound <= min(fitting) + 1e-9
+        assert bound <= fitting.min() + 1e-9
         if found is not None:
-            assert np.all(found[1] <= search.budget) and found[1] @ w >= min(fitting) - 1e-9
-        assert search.best(cycles)[1] @ w == pytest.approx(min(fitting))
+            assert np.all(found[1] <= search.budget) and found[1] @ w >= fitting.min() - 1e-9
+        assert search.best(cycles)[1] @ w == pytest.approx(fitting.min())
 
 
 def test_plan_is_what_the_stitched_design_estimates(small):
-    board = replace(get_board("Pynq-Z1"), lut=1400)
+    board = replace(get_board("Pynq-Z1"), lut=1400, dsp=0)
     plan = optimize_folding(small, board, 100.0)
     est = estimate_network(stitch(small.transform(ApplyFolding(plan.folding))), 100.0, board)
     assert est["max_cycles"] == plan.cycles
     assert {r: est[r] for r in RESOURCES} == plan.resources
     assert est["fits_board"]
     assert plan.binding.startswith("lut")
+    assert all(v.get("resType", "lut") == "lut" for v in plan.folding.values())
+
+
+def test_dsps_take_over_when_luts_bind(small):
+    """With LUTs binding, DSP slices for the products buy frames per second: the plan puts a
+    layer on DSPs, is faster than without them, and is what its stitched design estimates."""
+    board = replace(get_board("Pynq-Z1"), lut=1400, dsp=0, dma_bits=4096)
+    luts_only = optimize_folding(small, board, 100.0)
+    board = replace(board, dsp=40)
+    plan = optimize_folding(small, board, 100.0)
+    assert plan.cycles < luts_only.cycles
+    assert 0 < plan.resources["dsp"] <= 40 * board.usable
+    assert any(v.get("resType") == "dsp" for v in plan.folding.values())
+    est = estimate_network(stitch(small.transform(ApplyFolding(plan.folding))), 100.0, board)
+    assert est["max_cycles"] == plan.cycles
+    assert {r: est[r] for r in RESOURCES} == plan.resources
 
 
 def test_io_bound_stops_the_search():

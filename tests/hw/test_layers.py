@@ -75,6 +75,54 @@ def test_mvau_folding_must_divide():
         _mvau(64, 16, PE=3).verify_folding()
 
 
+@pytest.mark.parametrize(
+    "idt, wdt, pe, slices, most",
+    [
+        ("UINT4", "INT4", 8, 3, 3),  # fields of 8 bits: 3 in the 24-bit operand; rows 3, 3, 2
+        ("UINT2", "INT2", 8, 2, 4),  # 6 would fit: the 8 rows dealt out as 4 and 4
+        ("UINT8", "INT8", 8, 4, 2),
+        ("INT4", "INT4", 2, 1, 2),  # no more than PE
+        ("INT4", "BIPOLAR", 8, 2, 4),  # bipolar weights as 2w + 1, in 2 bits: 4 fit
+        ("UINT3", "UINT5", 7, 3, 3),  # fields of 8, 8 and 5 bits
+    ],
+)
+def test_mvau_dsp_packing(idt, wdt, pe, slices, most):
+    """resType "dsp": DSP slices per input lane and products per slice."""
+    op = _mvau(64, 56, PE=pe, SIMD=16, inputDataType=idt, weightDataType=wdt, resType="dsp")
+    assert op.supports_dsp() and op.get_folding_space()["resType"] == ["lut", "dsp"]
+    assert op.dsp_pack() == (slices, most)
+    assert op.dsp_estimation() == 16 * slices
+    op.verify_folding()
+    assert (
+        _mvau(64, 56, PE=pe, SIMD=16, inputDataType=idt, weightDataType=wdt).dsp_estimation() == 0
+    )
+
+
+def test_mvau_dsp_refuses_products_synthesis_keeps_in_luts():
+    """A 2 x 2-bit product alone (PE=1) is too narrow for a DSP slice: a clear error."""
+    op = _mvau(16, 8, inputDataType="UINT2", weightDataType="INT2", resType="dsp")
+    with pytest.raises(FoldingError, match="4-bit products.*raise PE.*resType 'lut'"):
+        op.verify_folding()
+    op.set_nodeattr("PE", 2)  # 2 x 2 + 4 bits: 8 bits, still too narrow
+    with pytest.raises(FoldingError, match="8-bit products"):
+        op.verify_folding()
+    op.set_nodeattr("PE", 4)
+    op.verify_folding()
+
+
+def test_mvau_dsp_needs_a_datapath_it_supports():
+    """XNOR layers and signed inputs without thresholds stay on LUTs, with a clear error."""
+    for attrs in (
+        dict(inputDataType="BINARY", weightDataType="BINARY", binaryXnorMode=1),
+        dict(inputDataType="INT4", noActivation=1),
+        dict(inputDataType="UINT1"),  # AND gates, not multiplications
+    ):
+        op = _mvau(16, 8, resType="dsp", **attrs)
+        assert "resType" not in op.get_folding_space()
+        with pytest.raises(FoldingError, match="resType 'dsp' needs integer inputs"):
+            op.verify_folding()
+
+
 def test_bram_for_deep_weight_memory():
     deep, shallow = _mvau(256, 256), _mvau(64, 16, PE=16, SIMD=64)
     assert deep.uses_bram() and deep.bram_estimation() >= 1

@@ -73,6 +73,12 @@ LINT_CASES = {
             ACT_VAL=-2,
         ),
         "i8u_w1s_acc": _mvau(**_MVAU_BASE, IBITS=8, ISIGNED=0, WBITS=1, ABITS=12, OBITS=12),
+        "dsp_i4u_w4s_thr3": _mvau(
+            **_MVAU_BASE, ISIGNED=0, ABITS=10, N_THRES=3, OBITS=2, RES_TYPE="dsp"
+        ),
+        "dsp_i2u_w2u_acc": _mvau(
+            **_MVAU_BASE, IBITS=2, ISIGNED=0, WBITS=2, WSIGNED=0, ABITS=7, OBITS=7, RES_TYPE="dsp"
+        ),
         "i8s_w8s_acc_narrow": _mvau(**_MVAU_BASE, IBITS=8, WBITS=8, ABITS=6, OBITS=6),
         "i4s_w4s_acc_exact": _mvau(**_MVAU_BASE, ABITS=10, OBITS=10),
         "bipolar_i4u_thr15": _mvau(
@@ -164,6 +170,15 @@ LINT_CASES = {
         "bipolar_i8s_narrow": dict(SIMD=9, IBITS=8, WBITS=1, WBIPOLAR=1, OBITS=6, PIPE=1),
         "i8s_w8s_nopipe": dict(SIMD=3, IBITS=8, WBITS=8, OBITS=19, PIPE=0),
     },
+    "finnflow_dotp_dsp": {
+        "defaults": {},
+        "i3s_w2s": dict(SIMD=6, PE=4, IBITS=3, ISIGNED=1, WBITS=2, OBITS=9),
+        "simd64_pe8_i2u_w2s": dict(SIMD=64, PE=8, IBITS=2, WBITS=2, OBITS=10),
+        "i8u_w8u_wide_out": dict(SIMD=3, PE=3, IBITS=8, WBITS=8, WSIGNED=0, OBITS=24, PIPE=1),
+        "bipolar_pe7": dict(SIMD=5, PE=7, IBITS=3, WBITS=1, WBIPOLAR=1, OBITS=7, TAGW=4),
+        "i1u_w1u_nopipe": dict(SIMD=2, IBITS=1, WBITS=1, WSIGNED=0, OBITS=3, PIPE=0),
+    },
+    "finnflow_dsp_mul": {"defaults": {}, "a20_b4": dict(AW=20, BW=4)},
     "finnflow_lut6_2": {"defaults": {}},
     "finnflow_carry": {"defaults": {}, "one": dict(N=1), "three_blocks": dict(N=11)},
     "finnflow_delay": {"defaults": {}, "wire": dict(W=3, LATENCY=0), "w5_l4": dict(W=5, LATENCY=4)},
@@ -224,6 +239,14 @@ BAD_PARAMS = [
     ("finnflow_mvau", dict(BINARY_XNOR=1, WBITS=1, IBITS=2), ["IBITS", "BINARY_XNOR"]),
     ("finnflow_mvau", dict(WBIPOLAR=1, WBITS=2), ["WBITS", "WBIPOLAR"]),
     ("finnflow_mvau", dict(N_THRES=3, ABITS=8, OBITS=1), ["ACT_VAL", "OBITS"]),
+    ("finnflow_mvau", dict(RES_TYPE="dsp"), ["RES_TYPE", "N_THRES"]),
+    (
+        "finnflow_mvau",
+        dict(RES_TYPE="dsp", ISIGNED=0, BINARY_XNOR=1, IBITS=1, WBITS=1),
+        ["BINARY_XNOR"],
+    ),
+    ("finnflow_mvau", dict(RES_TYPE="uram", ISIGNED=0), ["RES_TYPE"]),
+    ("finnflow_dotp_dsp", dict(IBITS=18), ["IBITS"]),
     ("finnflow_thresholding", dict(C=6, PE=4), ["C", "PE"]),
     ("finnflow_thresholding", dict(N_THRES=0), ["N_THRES"]),
     ("finnflow_thresholding", dict(N_THRES=2, OBITS=1, ACT_VAL=-1), ["ACT_VAL", "OBITS"]),

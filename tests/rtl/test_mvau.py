@@ -26,6 +26,7 @@ class Cfg:
     xnor: int = 0
     n_thres: int = 0
     act_val: int = 0
+    res_type: str = "lut"
 
 
 CONFIGS = [
@@ -46,6 +47,16 @@ CONFIGS = [
     # 128 lanes: the widest popcounts
     Cfg("xnor_simd128_thr", 256, 16, 128, 8, 1, 0, 1, 0, xnor=1, n_thres=1),
     Cfg("simd128_i2u_w2s", 256, 4, 128, 2, 2, 0, 2, 1),
+    # DSP datapath: products packed into DSP slices (unsigned inputs), rows unused in the last
+    # DSP, a lane count not a power of two, wide fields of one product per DSP
+    Cfg("dsp_i4u_w4s_thr", 32, 12, 8, 6, 4, 0, 4, 1, n_thres=7, res_type="dsp"),
+    Cfg("dsp_i2u_w2u_folded", 12, 8, 3, 4, 2, 0, 2, 0, res_type="dsp"),
+    Cfg("dsp_i8u_w8s", 24, 4, 6, 2, 8, 0, 8, 1, res_type="dsp"),
+    Cfg("dsp_bipolar_i4u_thr", 16, 8, 4, 8, 4, 0, 1, 0, wbipolar=1, n_thres=3, res_type="dsp"),
+    Cfg("dsp_i1u_w3s_pe7", 10, 7, 5, 7, 1, 0, 3, 1, res_type="dsp"),
+    # signed inputs: offset to unsigned, the thresholds absorbing it
+    Cfg("dsp_i2s_w2s_thr", 24, 12, 8, 12, 2, 1, 2, 1, n_thres=3, res_type="dsp"),
+    Cfg("dsp_bipolar_i4s_thr", 12, 6, 3, 2, 4, 1, 1, 0, wbipolar=1, n_thres=5, res_type="dsp"),
 ]
 
 
@@ -82,6 +93,8 @@ def make_case(c: Cfg, n_vec: int, seed: int = 1):
         w = _rand_int(rng, c.wbits, c.wsigned, (c.mh, c.mw))
         acc = x @ w.T
         wenc = w & ((1 << c.wbits) - 1)
+        if c.res_type == "dsp" and c.wsigned:  # the DSP datapath's weights: sign bit inverted
+            wenc = wenc ^ (1 << (c.wbits - 1))
         ext = [
             a * b for a in (-(1 << c.ibits), 1 << c.ibits) for b in (-(1 << c.wbits), 1 << c.wbits)
         ]
@@ -108,6 +121,12 @@ def make_case(c: Cfg, n_vec: int, seed: int = 1):
         thr, y, obits, osigned = None, acc, abits, True
         if c.xnor:  # a popcount is non-negative: unsigned output, narrower than the accumulator
             obits, osigned = max(1, c.mw.bit_length()), False
+    if c.res_type == "dsp" and c.isigned:
+        # the DSP datapath accumulates (x + 2**(ibits-1)) . w: the thresholds carry the offset
+        offset = (1 << (c.ibits - 1)) * w.sum(axis=1)
+        thr = thr + offset[:, None]
+        lo, hi = amin + min(0, int(offset.min())), amax + max(0, int(offset.max()))
+        abits = _bits_for(min(lo, int(thr.min())), max(hi, int(thr.max())) + 1)
     return x, wenc, thr, acc, y, abits, obits, osigned
 
 
@@ -153,6 +172,7 @@ def mvau_setup(c: Cfg, sim_dir, build_rtl, n_vec):
         ACT_VAL=c.act_val,
         WEIGHT_FILE=str(wf),
         RAM_STYLE="distributed",
+        RES_TYPE=c.res_type,
     )
     if tf is not None:
         params["THRESH_FILE"] = str(tf)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pytest
@@ -47,21 +48,42 @@ def _mvau_files(tmp_path, nf, sf, ww, tw):
     return str(wf), str(tf)
 
 
-def test_synth_xilinx_mvau(yosys_exe, tmp_path):
-    # MW=16, MH=8, SIMD=4, PE=2 -> NF=4, SF=4; 4-bit signed weights/inputs, 3 thresholds
-    wf, tf = _mvau_files(tmp_path, 4, 4, 2 * 4 * 4, 3 * 12)
-    params = dict(MW=16, MH=8, SIMD=4, PE=2, IBITS=4, ISIGNED=1, WBITS=4, WSIGNED=1, ABITS=12)
+def _synth_mvau(yosys_exe, tmp_path, family: str, **overrides) -> str:
+    """``synth_xilinx`` (DSP inference allowed) of an MVAU of MW=16, MH=8, SIMD=4, PE=8 (NF=1,
+    SF=4), 4-bit unsigned inputs and signed weights, 3 thresholds, memories in block RAM; the
+    statistics."""
+    wf, tf = _mvau_files(tmp_path, 1, 4, 8 * 4 * 4, 3 * 12 * 8)
+    params = dict(MW=16, MH=8, SIMD=4, PE=8, IBITS=4, ISIGNED=0, WBITS=4, WSIGNED=1, ABITS=12)
     params.update(N_THRES=3, OBITS=2, ACT_VAL=0, WEIGHT_FILE=wf, THRESH_FILE=tf)
-    params["RAM_STYLE"] = "block"
+    params.update(RAM_STYLE="block", **overrides)
     log = _yosys(
         yosys_exe,
         f"{_read(tmp_path, params)}\n{_chparam('finnflow_mvau', params)}\n"
-        "synth_xilinx -nodsp -top finnflow_mvau\nstat\n",
+        f"synth_xilinx -family {family} -flatten -top finnflow_mvau\nstat\n",
         tmp_path,
     )
-    stat = log[log.rindex("Printing statistics") :]
-    assert "RAMB18E1" in stat  # ram_style = "block" honoured
-    assert "DSP48" not in stat  # LUT datapath (Yosys infers DSPs for products unless -nodsp)
+    return log[log.rindex("Printing statistics") :]
+
+
+def _cells(stat: str, prefix: str) -> int:
+    """Cells of ``stat`` whose type starts with ``prefix``."""
+    rows = re.findall(r"^\s+(\S+)\s+(\d+)\s*$", stat, re.M)
+    return sum(int(n) for cell, n in rows if cell.startswith(prefix))
+
+
+def test_synth_xilinx_mvau_lut(yosys_exe, tmp_path):
+    stat = _synth_mvau(yosys_exe, tmp_path, "xc7")
+    assert _cells(stat, "RAMB18E1") > 0  # ram_style = "block" honoured
+    assert _cells(stat, "DSP48") == 0  # the LUT datapath has no multiplier to infer one for
+
+
+@pytest.mark.parametrize("family,dsp", [("xc7", "DSP48E1"), ("xcup", "DSP48E2")])
+def test_synth_xilinx_mvau_dsp(family, dsp, yosys_exe, tmp_path):
+    """RES_TYPE "dsp": 3 products of 4 x 4 bits per DSP (fields of 8 bits in the 24 unsigned
+    bits of the multiplier's wide operand), so the 8 rows take 3 DSPs per input lane."""
+    stat = _synth_mvau(yosys_exe, tmp_path, family, RES_TYPE="dsp")
+    assert _cells(stat, dsp) == 4 * 3
+    assert _cells(stat, "DSP48") == 4 * 3
 
 
 @pytest.mark.parametrize(

@@ -46,8 +46,10 @@ WITHOUT_LABEL_SELECT = {"unfolded"}
 
 SLOW = {("w4a4", "unfolded"), ("w2a4", "unfolded"), ("w2a1", "unfolded")}
 # 1,024 parallel 8x8-bit products take Verilator minutes to compile; 8-bit arithmetic is covered
-# folded and mixed, full unfolding at the other precisions
-LEFT_OUT = {("w8a8", "unfolded")}
+# folded and mixed, full unfolding at the other precisions. w2a2 unfolded has the first layer of
+# w2a1 unfolded (2-bit weights on 8-bit inputs, 1,024 lanes), the design's bulk, and its hidden
+# layers are those of w2a2 mixed and w2a4 unfolded at smaller or equal width
+LEFT_OUT = {("w8a8", "unfolded"), ("w2a2", "unfolded")}
 CASES = [
     pytest.param(p, b, f, id=f"{p}-i{b}-{f}", marks=[pytest.mark.slow] if (p, f) in SLOW else [])
     for p, b in PRECISIONS
@@ -139,3 +141,28 @@ def test_stitched_design_under_stalls(small_build, seed, bubble, backpressure):
     out, dataflow, x_int = small_build("w2a2", 8)
     model = stitch(dataflow.transform(ApplyFolding(FOLDINGS["mixed"])))
     check_under_stalls(model, x_int, out / "rtl-stalls", seed, bubble, backpressure)
+
+
+@pytest.mark.parametrize("precision", ["w2a2", "w4a4"])
+def test_dsp_datapath_matches_python_and_estimate(small_build, precision):
+    """``resType: dsp`` on every MVAU that can take it: bit-exact, cycles per frame as estimated,
+    and fewer DSPs than multiply-accumulate lanes (several products per DSP)."""
+    out, dataflow, x_int = small_build(precision, 8)
+    folding = {k: dict(v) for k, v in FOLDINGS["mixed"].items()}
+    dsp = [
+        n.name for n in hw_nodes(dataflow) if n.op_type == "MVAU" and getCustomOp(n).supports_dsp()
+    ]
+    assert len(dsp) >= 2, "the hidden layers take unsigned inputs"
+    for name in dsp:
+        folding[name]["resType"] = "dsp"
+    model = stitch(dataflow.transform(ApplyFolding(folding)))
+    expected = execute(model, x_int)[model.graph.output[0].name].reshape(FRAMES, -1)
+    design, result = simulate_stitched(model, x_int, out / "rtl-dsp")
+    assert np.array_equal(result.outputs, expected.astype(np.int64))
+    estimate = estimate_network(model, 100.0)
+    assert result.cycles_per_frame == estimate["max_cycles"]
+    ops = [getCustomOp(n) for n in hw_nodes(model) if n.name in dsp]
+    assert all(op.uses_dsp() for op in ops)
+    assert "finnflow_dotp_dsp" in (design.directory / "finnflow_mvau.sv").read_text()
+    lanes = sum(op.datapath_lanes() for op in ops)
+    assert 0 < sum(op.dsp_estimation() for op in ops) < lanes

@@ -48,3 +48,16 @@ def test_synth_step_measures_within_target(precision, fps, build_dir, quick_conf
     for res in ("lut", "ff"):
         assert abs(synth["estimate_error"][res]) <= 0.25, (res, synth["estimate_error"])
     assert 0 < synth["utilization"]["lut"] < 1
+
+
+def test_synth_step_counts_the_dsp_datapath(build_dir, quick_config, yosys_exe):
+    """MVAUs on resType "dsp": rtlsim stays bit-exact, and Yosys maps exactly the DSP slices
+    the estimate counts (several products per slice), where the LUT datapath maps none."""
+    folding = {f"MVAU_{i}": {"PE": 8, "SIMD": 16, "resType": "dsp"} for i in (0, 1)}
+    cfg = quick_config("w2a2", epochs=1, folding=folding, rtlsim=True)
+    cfg.synth = True
+    summary = run_build(cfg, build_dir / "synth-dsp")
+    assert summary["rtlsim"]["bit_exact"]
+    synth, est = summary["synth"], summary["estimate"]
+    assert 0 < synth["dsp"] == est["dsp"] < 2 * 8 * 16
+    assert abs(synth["estimate_error"]["lut"]) <= 0.25, synth["estimate_error"]

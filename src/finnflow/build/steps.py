@@ -535,7 +535,7 @@ def step_synth(b: Build) -> dict:
     board = get_board(cfg.board)
     family = family_for(board)
     log(f"synth: Yosys synth_xilinx -family {family} on {b.rtl.path(b)}")
-    res = synthesize(b.rtl.path(b), family)
+    res = synthesize(b.rtl.path(b), family, nodsp=False)  # DSPs only where resType asks
     est = b.estimate
     report = {
         **res.to_dict(),

@@ -4,9 +4,9 @@
 names, values set node attributes, and ``Defaults`` maps an attribute to ``[value, [op types]]``
 as in FINN's ``ApplyConfig``, so configs move between FINN and finnflow. Each layer declares
 which attributes a config may set (``get_folding_attrs``) and which parallelism attributes must
-divide which dimension (``get_folding_params``); nothing here knows a layer type. ``mem_mode``,
-``resType`` and a FIFO's ``impl_style`` are kept for FINN; finnflow's RTL always embeds the
-weights, computes with LUTs and uses its own FIFO."""
+divide which dimension (``get_folding_params``); nothing here knows a layer type. An MVAU's
+``resType`` ("lut" or "dsp") chooses its datapath; ``mem_mode`` and a FIFO's ``impl_style`` are
+kept for FINN, while finnflow's RTL always embeds the weights and uses its own FIFO."""
 
 import json
 import math

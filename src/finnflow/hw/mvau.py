@@ -1,4 +1,5 @@
-"""MVAU: matrix-vector-activation unit (FINN's MVAU, LUT datapath) with fused thresholds."""
+"""MVAU: matrix-vector-activation unit (FINN's MVAU) with fused thresholds, its dot products in
+LUTs (bit-plane popcounts) or, with ``resType`` "dsp", in DSP slices."""
 
 import math
 
@@ -6,6 +7,7 @@ import numpy as np
 from qonnx.core.datatype import DataType
 
 from finnflow.datatypes import as_int
+from finnflow.errors import FoldingError
 from finnflow.hw.base import HWCustomOp, bram18_count, lutram_luts, rom_luts
 from finnflow.streams import signed_bits
 
@@ -15,7 +17,18 @@ class MVAU(HWCustomOp):
 
     Inputs: ``in0`` [..., MW], weights [MW, MH] (FINN's layout), thresholds [MH, steps] unless
     ``noActivation``. With ``binaryXnorMode`` input and weights are {0, 1} encodings of bipolar
-    values and the accumulator is the XNOR popcount (number of matching bits)."""
+    values and the accumulator is the XNOR popcount (number of matching bits).
+
+    ``resType`` chooses the dot products' resources: "lut" (and "auto") bit-plane popcounts in
+    LUTs; "dsp" the products in DSP slices, several packed into one (see :meth:`dsp_pack`,
+    :meth:`supports_dsp`)."""
+
+    DSP_A_BITS = 24  # unsigned bits of a DSP48E1's 25-bit signed multiplier operand
+    DSP_B_BITS = 17  # and of its 18-bit one
+    # narrower multiplications go to LUTs (Yosys synth_xilinx: operands of 2 bits or more and
+    # products of 9 or more become DSP slices)
+    DSP_MIN_OPERAND_BITS = 2
+    DSP_MIN_PRODUCT_BITS = 9
 
     def get_nodeattr_types(self):
         return {
@@ -45,6 +58,78 @@ class MVAU(HWCustomOp):
 
     def get_folding_attrs(self):
         return ("PE", "SIMD", "ram_style", "ram_style_thresholds", "resType", "mem_mode")
+
+    def get_folding_space(self):
+        space = super().get_folding_space()
+        if self.supports_dsp():
+            space["resType"] = ["lut", "dsp"]
+        return space
+
+    def verify_folding(self):
+        super().verify_folding()
+        name = self.onnx_node.name
+        if self.uses_dsp() and not self.supports_dsp():
+            raise FoldingError(
+                f"{name}: resType 'dsp' needs integer inputs of {self.DSP_MIN_OPERAND_BITS} to "
+                f"{self.DSP_B_BITS} bits (signed ones with an activation) and no binaryXnorMode "
+                f"(inputs {self.get_input_datatype().name}, noActivation "
+                f"{self.get_nodeattr('noActivation')}); use resType 'lut' for this layer"
+            )
+        if self.uses_dsp():
+            bits, operand = self.dsp_min_product_bits(), self.dsp_min_operand_bits()
+            if bits < self.DSP_MIN_PRODUCT_BITS or operand < self.DSP_MIN_OPERAND_BITS:
+                raise FoldingError(
+                    f"{name}: resType 'dsp' at PE={self.get_nodeattr('PE')} makes {bits}-bit "
+                    f"products of {operand}-bit packed weights, which synthesis keeps in LUTs, "
+                    f"not DSP slices (at least {self.DSP_MIN_PRODUCT_BITS} and "
+                    f"{self.DSP_MIN_OPERAND_BITS} bits); raise PE (more products per slice) or "
+                    "use resType 'lut'"
+                )
+
+    def uses_dsp(self) -> bool:
+        return self.get_nodeattr("resType") == "dsp"
+
+    def supports_dsp(self) -> bool:
+        """The DSP datapath takes integer inputs that fit the multiplier and are wide enough for
+        synthesis to map the products to DSP slices, signed ones only with thresholds (which
+        absorb its input offset), and no XNOR."""
+        idt = self.get_input_datatype()
+        return (
+            not self.get_nodeattr("binaryXnorMode")
+            and idt.is_integer()
+            and idt != DataType["BIPOLAR"]
+            and self.DSP_MIN_OPERAND_BITS <= idt.bitwidth() <= self.DSP_B_BITS
+            and not (idt.signed() and self.get_nodeattr("noActivation"))
+        )
+
+    def dsp_product_bits(self) -> tuple[int, int]:
+        """(weight bits, product bits) of the DSP datapath, whose weights are made non-negative
+        (a bipolar weight as 2w + 1 in 2 bits): the products are unsigned, fields of one wide
+        multiplication that never carry into each other."""
+        wbits = 2 if self.weights_are_bipolar() else self.get_weight_datatype().bitwidth()
+        return wbits, self.get_input_datatype().bitwidth() + wbits
+
+    def dsp_pack(self) -> tuple[int, int]:
+        """(DSP slices per input lane, most products in one) of ``finnflow_dotp_dsp``: as many
+        weights as fit the multiplier's wide operand, spaced by the product width, with the PE
+        rows dealt out in turn over the slices (each holds PE / slices rows, give or take one)."""
+        wbits, fbits = self.dsp_product_bits()
+        fit = (self.DSP_A_BITS - wbits) // fbits + 1
+        pe = self.get_nodeattr("PE")
+        slices = -(-pe // fit)
+        return slices, -(-pe // slices)
+
+    def dsp_min_operand_bits(self) -> int:
+        """Width of the narrowest packed weight operand (the slice with the fewest rows)."""
+        wbits, fbits = self.dsp_product_bits()
+        rows = self.get_nodeattr("PE") // self.dsp_pack()[0]
+        return (rows - 1) * fbits + wbits
+
+    def dsp_min_product_bits(self) -> int:
+        """Width of the narrowest multiplication (the slice with the fewest rows)."""
+        wbits, fbits = self.dsp_product_bits()
+        rows = self.get_nodeattr("PE") // self.dsp_pack()[0]
+        return (rows - 1) * fbits + wbits + self.get_input_datatype().bitwidth()
 
     def get_folded_input_shape(self):
         simd = self.get_nodeattr("SIMD")
@@ -174,8 +259,11 @@ class MVAU(HWCustomOp):
 
         pc_luts, pc_ffs = popcount_cost(simd)  # the same for every plane op
         if resource == "ff":
+            dot = {"popcount_registers": pe * planes * pc_ffs}
+            if self.uses_dsp():
+                dot = self._dsp_features()[1]
             return {
-                "popcount_registers": pe * planes * pc_ffs,
+                **dot,
                 "weight_register": 0 if bram else ww,
                 "input_register": input_bits,
                 "accumulators": 2 * pe * abits,
@@ -185,9 +273,14 @@ class MVAU(HWCustomOp):
                 "constant": 1,
             }
         count_bits = max(1, math.ceil(math.log2(simd + 1)))
-        return {
+        dot = {
             "popcount_luts": pe * planes * pc_luts,
             "term_adder_bits": pe * (terms - 1) * (count_bits + ibits + wbits),
+        }
+        if self.uses_dsp():
+            dot = self._dsp_features()[0]
+        return {
+            **dot,
             "accumulator_bits": pe * abits,
             "comparator_bits": pe * steps * abits,
             "threshold_counts": pe * steps,
@@ -200,6 +293,29 @@ class MVAU(HWCustomOp):
             "constant": 1,
         }
 
+    def _dsp_features(self) -> tuple[dict, dict]:
+        """LUT and FF features of ``finnflow_dotp_dsp``: per row an adder tree over the lanes'
+        product fields; with signed or bipolar weights also the input sum (shared) and one
+        subtraction per row. Its trees register every second level."""
+        pe, simd = self.get_nodeattr("PE"), self.get_nodeattr("SIMD")
+        ibits = self.get_input_datatype().bitwidth()
+        wbits, fbits = self.dsp_product_bits()
+        offset = self.weights_are_bipolar() or self.get_weight_datatype().signed()
+        height = max(0, math.ceil(math.log2(simd)))
+        tree, tree_regs = adder_tree_bits(simd, fbits)
+        xtree, xtree_regs = adder_tree_bits(simd, ibits) if offset else (0, 0)
+        luts = {
+            "product_adder_bits": pe * tree + xtree,
+            "offset_bits": pe * (fbits + height + 1) if offset else 0,
+        }
+        ffs = {"product_registers": pe * tree_regs + xtree_regs + 3 * (ibits + height) * offset}
+        return luts, ffs
+
+    def dsp_estimation(self) -> int:
+        if not self.uses_dsp():
+            return 0
+        return self.get_nodeattr("SIMD") * self.dsp_pack()[0]
+
     def bram_estimation(self) -> int:
         """Weights and (with them, as the RTL's one RAM_STYLE puts them) thresholds; a memory
         of one word is a constant, which synthesis keeps out of block RAM."""
@@ -208,3 +324,18 @@ class MVAU(HWCustomOp):
         return sum(
             bram18_count(w, d) for w, d in (self.weight_memory(), self.threshold_memory()) if d > 1
         )
+
+
+def adder_tree_bits(n: int, width: int, pipe: int = 2) -> tuple[int, int]:
+    """(adder bits, register bits) of ``finnflow_addtree`` summing ``n`` unsigned ``width``-bit
+    terms (padded to a power of two with zeros, whose adders synthesis removes): level l adds
+    pairs into width + l bits and is registered when l is a multiple of ``pipe``."""
+    adders = regs = 0
+    terms, level = n, 0
+    while terms > 1:
+        level += 1
+        pairs, terms = terms // 2, (terms + 1) // 2
+        adders += pairs * (width + level)
+        if level % pipe == 0:
+            regs += terms * (width + level)
+    return adders, regs

@@ -276,7 +276,9 @@ def dotp_popcounts(simd: int, wbipolar: bool, xnor: bool) -> set[tuple[int, int]
 
 def mvau_popcounts(params: dict) -> set[tuple[int, int]]:
     """The (N, OP) pairs of the parameters of a ``finnflow_mvau`` or ``finnflow_dotp`` instance
-    (the modules' defaults where ``params`` is silent)."""
+    (the modules' defaults where ``params`` is silent); none for the DSP datapath."""
+    if params.get("RES_TYPE", "lut") == "dsp":
+        return set()
     return dotp_popcounts(
         params.get("SIMD", 1), bool(params.get("WBIPOLAR", 0)), bool(params.get("BINARY_XNOR", 0))
     )

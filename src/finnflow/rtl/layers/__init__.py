@@ -40,10 +40,12 @@ class RtlLayer:
             module, self.node.name, params, op.get_instream_width(), op.get_outstream_width()
         )
 
-    def write_memory(self, rtl_dir: Path, image: str, bits: int, signed: bool) -> str:
-        """Write the op's memory image ``image`` as a ``$readmemh`` file (one word a line, lane
-        0 in the LSBs, each lane ``bits`` wide) and return its name, relative to ``rtl_dir``."""
-        words = self.op.get_memory_images(self.model)[image]
+    def write_memory(self, rtl_dir: Path, image: str, bits: int, signed: bool, words=None) -> str:
+        """Write the op's memory image ``image`` (or ``words`` in its place) as a ``$readmemh``
+        file (one word a line, lane 0 in the LSBs, each lane ``bits`` wide) and return its
+        name, relative to ``rtl_dir``."""
+        if words is None:
+            words = self.op.get_memory_images(self.model)[image]
         digits = max(1, -(-words.shape[1] * bits // 4))
         name = f"{self.node.name}_{image}.mem"
         text = "".join(f"{pack(row, bits, signed):0{digits}x}\n" for row in np.asarray(words))

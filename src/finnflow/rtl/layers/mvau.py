@@ -1,4 +1,7 @@
-"""MVAU -> ``finnflow_mvau``: weights and fused thresholds in embedded memories."""
+"""MVAU -> ``finnflow_mvau``: weights and fused thresholds in embedded memories, the dot products
+in LUTs or (``resType`` "dsp") DSP slices."""
+
+import numpy as np
 
 from finnflow.hw.mvau import MVAU
 from finnflow.rtl.layers import RtlLayer, rtl_for
@@ -17,6 +20,14 @@ class MVAURtl(RtlLayer):
         wsigned = wdt.signed() and not (xnor or bipolar)
         acc_lo, acc_hi = op.accumulator_range()
         images = op.get_memory_images(self.model)
+        if op.uses_dsp() and fin.signed:
+            # the DSP datapath's unsigned inputs x + 2**(bits-1) add that times the row's weight
+            # sum to the accumulator (finnflow_dotp_dsp): the thresholds take it along
+            w = self.model.get_initializer(self.node.input[1]).astype(np.int64)
+            offset = (1 << (fin.bits - 1)) * w.sum(axis=0)
+            t = self.model.get_initializer(self.node.input[2]).astype(np.int64)
+            images["thresholds"] = op.get_hw_compatible_threshold_tensor(t + offset[:, None])
+            acc_lo, acc_hi = acc_lo + min(0, int(offset.min())), acc_hi + max(0, int(offset.max()))
         if "thresholds" in images:
             t = images["thresholds"]
             acc_lo, acc_hi = min(acc_lo, int(t.min())), max(acc_hi, int(t.max()))
@@ -39,9 +50,19 @@ class MVAURtl(RtlLayer):
             N_THRES=steps,
             OBITS=fout.bits,
             ACT_VAL=op.get_nodeattr("ActVal"),
-            WEIGHT_FILE=self.write_memory(rtl_dir, "weights", wbits, wsigned),
+            WEIGHT_FILE=self._weights(rtl_dir, images["weights"], wbits, wsigned),
             RAM_STYLE="block" if op.uses_bram() else "distributed",
+            RES_TYPE="dsp" if op.uses_dsp() else "lut",
         )
         if "thresholds" in images:
-            params["THRESH_FILE"] = self.write_memory(rtl_dir, "thresholds", abits, True)
+            params["THRESH_FILE"] = self.write_memory(
+                rtl_dir, "thresholds", abits, True, images["thresholds"]
+            )
         return [self.instance("finnflow_mvau", params)]
+
+    def _weights(self, rtl_dir, words, wbits: int, wsigned: bool) -> str:
+        """The weight memory file: two's complement, or for the DSP datapath signed weights
+        with their sign bit inverted (``w + 2**(wbits-1)``, non-negative)."""
+        if self.op.uses_dsp() and wsigned:
+            return self.write_memory(rtl_dir, "weights", wbits, False, words + (1 << (wbits - 1)))
+        return self.write_memory(rtl_dir, "weights", wbits, wsigned, words)

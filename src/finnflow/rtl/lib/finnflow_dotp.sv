@@ -18,6 +18,7 @@
 // The popcounts register their own stages, the adder trees every PIPE levels; tag_in (for
 // example valid, first, last) leaves at tag_out with the data, travelling through the first
 // popcount's registers and then a delay line as long as the rest; ap_rst_n clears the tags.
+(* use_dsp = "no" *)
 module finnflow_dotp #(
     parameter SIMD        = 1,
     parameter PE          = 1,

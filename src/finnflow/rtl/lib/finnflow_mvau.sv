@@ -15,9 +15,13 @@
 // an accumulator known to be non-negative); else ACT_VAL + #{t : acc >= T[t]}.
 //
 // Pipeline: buffer (NF > 1: the input word into the buffer) -> fetch (memory reads) -> dot product
-// (finnflow_dotp, pipelined) -> accumulate -> activation, then the output slice (finnflow_skid
-// with its input register). All stages advance on the slice's ready.
-(* use_dsp = "no" *)
+// (pipelined; RES_TYPE "lut": finnflow_dotp, bit-plane popcounts in LUTs; "dsp": finnflow_dotp_dsp,
+// products packed into DSP slices) -> accumulate -> activation, then the output slice
+// (finnflow_skid with its input register). All stages advance on the slice's ready.
+// RES_TYPE "dsp" (finnflow_dotp_dsp computes with non-negative operands): signed weights are
+// stored with their sign bit inverted (W + 2**(WBITS-1)); signed inputs make the accumulator
+// sum_k (x[k] + 2**(IBITS-1)) * W[r][k], so they need thresholds, given offset by 2**(IBITS-1)
+// times the row's weight sum (finnflow.rtl.layers.mvau writes both so).
 module finnflow_mvau #(
     parameter MW          = 4,
     parameter MH          = 4,
@@ -35,7 +39,8 @@ module finnflow_mvau #(
     parameter ACT_VAL     = 0,
     parameter WEIGHT_FILE = "",
     parameter THRESH_FILE = "",
-    parameter RAM_STYLE   = "distributed"  // weights and thresholds: "distributed" or "block"
+    parameter RAM_STYLE   = "distributed",  // weights and thresholds: "distributed" or "block"
+    parameter RES_TYPE    = "lut"  // the dot products' resources: "lut" or "dsp"
 ) (
     input  wire                  ap_clk,
     input  wire                  ap_rst_n,
@@ -74,6 +79,15 @@ module finnflow_mvau #(
     end
     if (N_THRES < 0) begin : g_chk_n_thres
       finnflow_param_error #(.MSG("finnflow_mvau: N_THRES must be at least 0")) u_error ();
+    end
+    if (RES_TYPE != "lut" && RES_TYPE != "dsp") begin : g_chk_res_type
+      finnflow_param_error #(.MSG("finnflow_mvau: RES_TYPE must be \"lut\" or \"dsp\"")) u_error ();
+    end
+    if (RES_TYPE == "dsp" && (BINARY_XNOR != 0 || (ISIGNED != 0 && N_THRES == 0)))
+    begin : g_chk_dsp
+      finnflow_param_error #(
+          .MSG("finnflow_mvau: RES_TYPE dsp: no BINARY_XNOR; signed inputs need N_THRES > 0")
+      ) u_error ();
     end
     if (N_THRES == 0 && OBITS > ABITS) begin : g_chk_obits
       finnflow_param_error #(
@@ -193,34 +207,59 @@ module finnflow_mvau #(
   end
 
   // ---------------------------------------------------------------- stage 2: dot products
-  // finnflow_dotp: bit-plane popcount trees, pipelined; the fold's position and, with
-  // thresholds, its neuron fold travel with the data as the side-band tag.
+  // pipelined; the fold's position and, with thresholds, its neuron fold travel with the data as
+  // the side-band tag
   wire [PE*ABITS-1:0] dot2;
   wire v2, first2, last2;
   /* verilator lint_off UNUSEDSIGNAL */
   wire [NFB-1:0] nf2;  // read with thresholds only
   /* verilator lint_on UNUSEDSIGNAL */
-  finnflow_dotp #(
-      .SIMD       (SIMD),
-      .PE         (PE),
-      .IBITS      (IBITS),
-      .ISIGNED    (ISIGNED),
-      .WBITS      (WBITS),
-      .WSIGNED    (WSIGNED),
-      .WBIPOLAR   (WBIPOLAR),
-      .BINARY_XNOR(BINARY_XNOR),
-      .OBITS      (ABITS),
-      .TAGW       (NFB + 3)
-  ) u_dot (
-      .ap_clk  (ap_clk),
-      .ap_rst_n(ap_rst_n),
-      .en      (en),
-      .x       (x1),
-      .w      (w1),
-      .tag_in ({nf1, last1, first1, v1}),
-      .y      (dot2),
-      .tag_out({nf2, last2, first2, v2})
-  );
+  generate
+    if (RES_TYPE == "dsp") begin : g_dsp
+      finnflow_dotp_dsp #(
+          .SIMD    (SIMD),
+          .PE      (PE),
+          .IBITS   (IBITS),
+          .ISIGNED (ISIGNED),
+          .WBITS   (WBITS),
+          .WSIGNED (WSIGNED),
+          .WBIPOLAR(WBIPOLAR),
+          .OBITS   (ABITS),
+          .TAGW    (NFB + 3)
+      ) u_dot (
+          .ap_clk  (ap_clk),
+          .ap_rst_n(ap_rst_n),
+          .en      (en),
+          .x       (x1),
+          .w       (w1),
+          .tag_in  ({nf1, last1, first1, v1}),
+          .y       (dot2),
+          .tag_out ({nf2, last2, first2, v2})
+      );
+    end else begin : g_lut
+      finnflow_dotp #(
+          .SIMD       (SIMD),
+          .PE         (PE),
+          .IBITS      (IBITS),
+          .ISIGNED    (ISIGNED),
+          .WBITS      (WBITS),
+          .WSIGNED    (WSIGNED),
+          .WBIPOLAR   (WBIPOLAR),
+          .BINARY_XNOR(BINARY_XNOR),
+          .OBITS      (ABITS),
+          .TAGW       (NFB + 3)
+      ) u_dot (
+          .ap_clk  (ap_clk),
+          .ap_rst_n(ap_rst_n),
+          .en      (en),
+          .x       (x1),
+          .w       (w1),
+          .tag_in  ({nf1, last1, first1, v1}),
+          .y       (dot2),
+          .tag_out ({nf2, last2, first2, v2})
+      );
+    end
+  endgenerate
 
   // ---------------------------------------------------------------- stage 3: accumulate
   reg                v3;
