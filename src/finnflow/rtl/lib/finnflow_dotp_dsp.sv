@@ -15,10 +15,10 @@
 // the w' spaced F bits apart: no field carries into the next and unpacking is wiring. The packed
 // operand stays within 24 unsigned bits (the 25 x 18 signed multiplier of a DSP48E1; DSP48E2 is
 // wider), the input within 17. Each multiplier registers its product and output (the DSP's MREG
-// and PREG, advancing on en; x and w come from registers); the fields of a row are summed over the lanes
-// by an adder tree (finnflow_addtree) registered every PIPE levels. tag_in leaves at tag_out with
-// the data; ap_rst_n clears the tags. The trees' adders are carry chains of primitives (CHAIN),
-// one LUT per bit, which Yosys would otherwise merge into wide LUT logic.
+// and PREG, advancing on en; x and w come from registers); the fields of a row are summed over
+// the lanes by an adder tree (finnflow_addtree) registered every PIPE levels, its adders carry
+// chains of primitives (CHAIN), one LUT per bit, which Yosys would otherwise merge into wide LUT
+// logic. tag_in leaves at tag_out with the data; ap_rst_n clears the tags.
 module finnflow_dotp_dsp #(
     parameter SIMD     = 1,
     parameter PE       = 1,
