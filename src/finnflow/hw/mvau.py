@@ -127,9 +127,7 @@ class MVAU(HWCustomOp):
 
     def dsp_min_product_bits(self) -> int:
         """Width of the narrowest multiplication (the slice with the fewest rows)."""
-        wbits, fbits = self.dsp_product_bits()
-        rows = self.get_nodeattr("PE") // self.dsp_pack()[0]
-        return (rows - 1) * fbits + wbits + self.get_input_datatype().bitwidth()
+        return self.dsp_min_operand_bits() + self.get_input_datatype().bitwidth()
 
     def get_folded_input_shape(self):
         simd = self.get_nodeattr("SIMD")
@@ -308,7 +306,8 @@ class MVAU(HWCustomOp):
             "product_adder_bits": pe * tree + xtree,
             "offset_bits": pe * (fbits + height + 1) if offset else 0,
         }
-        ffs = {"product_registers": pe * tree_regs + xtree_regs + 3 * (ibits + height) * offset}
+        # the input sum waits out the multipliers' two registers
+        ffs = {"product_registers": pe * tree_regs + xtree_regs + 2 * (ibits + height) * offset}
         return luts, ffs
 
     def dsp_estimation(self) -> int:
@@ -328,8 +327,8 @@ class MVAU(HWCustomOp):
 
 def adder_tree_bits(n: int, width: int, pipe: int = 2) -> tuple[int, int]:
     """(adder bits, register bits) of ``finnflow_addtree`` summing ``n`` unsigned ``width``-bit
-    terms (padded to a power of two with zeros, whose adders synthesis removes): level l adds
-    pairs into width + l bits and is registered when l is a multiple of ``pipe``."""
+    terms: level l adds pairs into width + l bits (an odd one out passes on) and registers
+    every sum it passes on when l is a multiple of ``pipe``."""
     adders = regs = 0
     terms, level = n, 0
     while terms > 1:

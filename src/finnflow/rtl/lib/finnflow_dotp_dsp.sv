@@ -120,9 +120,7 @@ module finnflow_dotp_dsp #(
             assign a[j*F+:WB] = {WB{1'b0}};
           end
         end
-        /* verilator lint_off UNUSEDSIGNAL */
-        wire [AW+IBITS-1:0] m;  // the top field's upper bits are zero
-        /* verilator lint_on UNUSEDSIGNAL */
+        wire [AW+IBITS-1:0] m;  // PACK fields of F bits
         finnflow_dsp_mul #(
             .AW(AW),
             .BW(IBITS)
@@ -133,7 +131,7 @@ module finnflow_dotp_dsp #(
             .b     (xu[k*IBITS+:IBITS]),
             .p     (m)
         );
-        assign prod[(d*SIMD+k)*PACK*F+:PACK*F] = (PACK * F)'(m);
+        assign prod[(d*SIMD+k)*PACK*F+:PACK*F] = m;
       end
     end
   endgenerate
