@@ -69,6 +69,34 @@ def _mvau(name, w, a, mw, mh, simd, pe, out_bits=None, ram="distributed", table=
     return Layer(name, "MVAU", attrs, table=table)
 
 
+# MVAUs on the DSP datapath (resType dsp): (w, a, MW, MH, SIMD, PE, output bits or None)
+DSP_CASES = [
+    (2, 2, 64, 32, 16, 8, None),
+    (4, 4, 64, 16, 8, 4, None),
+    (4, 4, 128, 32, 16, 8, 2),
+    (8, 8, 64, 16, 8, 2, None),
+    (8, 8, 128, 16, 16, 4, 4),
+    (3, 3, 64, 24, 8, 6, None),
+    (2, 4, 128, 32, 32, 4, 1),
+    (4, 2, 64, 64, 4, 8, None),
+    (1, 4, 64, 32, 16, 4, None),
+    (8, 4, 96, 24, 8, 3, 2),
+    (2, 8, 64, 16, 16, 2, None),
+    (4, 8, 64, 32, 8, 4, 2),
+    (1, 2, 128, 64, 32, 8, 1),
+    (3, 6, 64, 16, 4, 4, None),
+]
+
+
+def _dsp_mvaus() -> list[Layer]:
+    layers = []
+    for i, (w, a, mw, mh, simd, pe, out_bits) in enumerate(DSP_CASES):
+        layer = _mvau(f"dsp{i:02d}_w{w}a{a}", w, a, mw, mh, simd, pe, out_bits, "block")
+        layer.attrs["resType"] = "dsp"
+        layers.append(layer)
+    return layers
+
+
 def grid() -> list[Layer]:
     """Layers spanning precisions 1..8, PE, SIMD, matrix sizes, activations and memory style."""
     rng = np.random.default_rng(2026)
@@ -88,6 +116,7 @@ def grid() -> list[Layer]:
         out_bits = None if rng.random() < 0.3 else int(rng.choice([1, 2, 4]))
         ram = "block" if (mw // simd) * (mh // pe) > 64 and rng.random() < 0.6 else "distributed"
         layers.append(_mvau(f"mvau{i:02d}_w{w}a{a}", w, a, mw, mh, simd, pe, out_bits, ram))
+    layers += _dsp_mvaus()
     for i, (c, pe, bits, steps) in enumerate(
         [
             (64, 1, 8, 3),
@@ -419,7 +448,10 @@ def measure(layers: list[Layer], work: Path, workers: int) -> None:
     done = []
 
     def call(model, node):
-        res = synthesize_node(model, node, FAMILY, work)
+        # the LUT datapath without DSP inference, as in the flow's resource model; the DSP
+        # datapath with it
+        dsp = node.op_type == "MVAU" and getCustomOp(node).get_nodeattr("resType") == "dsp"
+        res = synthesize_node(model, node, FAMILY, work, nodsp=not dsp)
         done.append(node.name)
         if len(done) % 10 == 0 or len(done) == len(layers):
             print(f"  {len(done)}/{len(layers)} layers synthesized", flush=True)
@@ -647,7 +679,11 @@ def report(layers, before, after, networks) -> None:
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "resources.json").write_text(json.dumps(data, indent=1, default=float) + "\n")
-    md = [f"# Measured resources ({data['yosys']}, synth_xilinx -family {FAMILY} -nodsp)", ""]
+    md = [
+        f"# Measured resources ({data['yosys']}, synth_xilinx -family {FAMILY} -nodsp; the DSP "
+        "datapath's layers without -nodsp)",
+        "",
+    ]
     md += [
         "## Layer estimates against synthesis",
         "",

@@ -3,10 +3,12 @@
 import numpy as np
 import pytest
 from onnx import helper
+from qonnx.core.datatype import DataType
 from qonnx.custom_op.registry import getCustomOp
 
 from finnflow.errors import FoldingError
 from finnflow.hw import DOMAIN
+from finnflow.hw.mvau import sparse_tree_bits
 
 
 def _node(op, **attrs):
@@ -121,6 +123,47 @@ def test_mvau_dsp_needs_a_datapath_it_supports():
         assert "resType" not in op.get_folding_space()
         with pytest.raises(FoldingError, match="resType 'dsp' needs integer inputs"):
             op.verify_folding()
+
+
+@pytest.mark.parametrize(
+    "idt,wdt",
+    [
+        ("UINT3", "INT4"),
+        ("INT4", "INT3"),
+        ("INT2", "UINT2"),
+        ("UINT4", "BIPOLAR"),
+        ("INT3", "BIPOLAR"),
+    ],
+)
+def test_mvau_term_layout_adds_up_to_the_dot_product(idt, wdt):
+    """The popcount terms the resource model counts (``term_layout``: each term's shift and
+    sign, in finnflow_dotp's order) add up to the dot product."""
+    op = _mvau(32, 4, SIMD=32, inputDataType=idt, weightDataType=wdt)
+    xdt, wd = DataType[idt], DataType[wdt]
+    rng = np.random.default_rng(len(idt) + 7 * len(wdt))
+    x = rng.integers(int(xdt.min()), int(xdt.max()) + 1, size=32)
+    w = rng.integers(int(wd.min()), int(wd.max()) + 1, size=32)
+    if wdt == "BIPOLAR":
+        w = 2 * rng.integers(0, 2, size=32) - 1
+    xb = [(x >> i) & 1 for i in range(xdt.bitwidth())]  # two's complement bits
+    if wdt == "BIPOLAR":  # planes XNOR(x[i], w), then !w (twice for unsigned inputs)
+        wbit = (w > 0).astype(np.int64)
+        counts = [int((1 - (b ^ wbit)).sum()) for b in xb] + [int((1 - wbit).sum())]
+        counts += [] if xdt.signed() else counts[-1:]
+    else:
+        wb = [(w >> j) & 1 for j in range(wd.bitwidth())]
+        counts = [int((bi & bj).sum()) for bi in xb for bj in wb]
+    layout = op.term_layout()
+    total = sum((-c if neg else c) << sh for c, (sh, neg) in zip(counts, layout, strict=True))
+    assert total == int(x @ w)
+
+
+def test_sparse_adder_tree_counts_only_overlapping_bits():
+    """Adders span from the higher low bit of a pair to one above its higher top; a missing
+    term passes the other on; registered levels hold the sums' bits."""
+    assert sparse_tree_bits([(0, 3), (1, 4)], 1) == (4, 5, (0, 5))
+    assert sparse_tree_bits([(0, 3), None, None, (4, 6)], 2) == (3, 7, (0, 7))
+    assert sparse_tree_bits([(2, 5), None], 0) == (0, 0, (2, 5))
 
 
 def test_bram_for_deep_weight_memory():

@@ -188,6 +188,7 @@ LINT_CASES = {
         "defaults": {},
         "w1": dict(WIDTH=1),
         "w70_in_reg": dict(WIDTH=70, IN_REG=1),
+        "w9_spaced": dict(WIDTH=9, IN_REG=1, SPACED=1),
     },
     "finnflow_swg": {
         "defaults": {},
@@ -256,6 +257,7 @@ BAD_PARAMS = [
     ("finnflow_fifo", dict(WIDTH=0), ["WIDTH"]),
     ("finnflow_dwc", dict(IN_WIDTH=24, OUT_WIDTH=32), ["IN_WIDTH", "OUT_WIDTH"]),
     ("finnflow_skid", dict(IN_REG=2), ["IN_REG"]),
+    ("finnflow_skid", dict(SPACED=1), ["SPACED", "IN_REG"]),
     ("finnflow_swg", dict(C=6, SIMD=4), ["C", "SIMD"]),
     ("finnflow_swg", dict(IFM_W=2, K_W=3), ["K_W", "IFM_W"]),
     ("finnflow_swg", dict(S_H=0), ["S_H"]),

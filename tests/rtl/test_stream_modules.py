@@ -109,7 +109,10 @@ def test_fifo(WIDTH, DEPTH, build_rtl):
 
 
 # ----------------------------------------------------------------------------- dwc
-@pytest.mark.parametrize("IW,OW", [(8, 32), (32, 8), (16, 16), (24, 72), (128, 32), (32, 128)])
+@pytest.mark.parametrize(
+    "IW,OW",
+    [(8, 32), (32, 8), (16, 16), (24, 72), (128, 32), (32, 128), (40, 4), (48, 16), (16, 8)],
+)
 def test_dwc(IW, OW, build_rtl):
     rng = np.random.default_rng(IW + 7 * OW)
     n_bits = 48 * max(IW, OW)

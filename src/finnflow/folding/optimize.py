@@ -178,7 +178,9 @@ class FoldingPlan:
 
     @property
     def fps(self) -> float:
-        return self.clock_mhz * 1e6 / self.cycles
+        """Frames per second on the board: the slowest layer's rate, or the DMA's where that
+        is lower (the cheapest design within the I/O bound can be faster than it)."""
+        return self.clock_mhz * 1e6 / max(self.cycles, self.io_bound_cycles)
 
     @property
     def io_bound_fps(self) -> float:

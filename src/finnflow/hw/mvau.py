@@ -237,27 +237,74 @@ class MVAU(HWCustomOp):
         planes = ibits * self.get_weight_datatype().bitwidth()
         return planes, planes
 
+    def term_layout(self) -> list[tuple[int, bool]]:
+        """(shift, negative) of each signed term of ``finnflow_dotp`` in slot order (the RTL's
+        term_shift and term_neg): a popcount weighted by +-2**shift."""
+        idt = self.get_input_datatype()
+        ibits, isigned = idt.bitwidth(), idt.signed()
+        if self.get_nodeattr("binaryXnorMode"):
+            return [(0, False)]
+        if self.weights_are_bipolar():
+            terms = [(t, isigned and t == ibits - 1) for t in range(ibits)] + [(0, False)]
+            return terms if isigned else [*terms, (ibits, True)]
+        wdt = self.get_weight_datatype()
+        wbits, wsigned = wdt.bitwidth(), wdt.signed()
+        return [
+            (i + j, (isigned and i == ibits - 1) != (wsigned and j == wbits - 1))
+            for i in range(ibits)
+            for j in range(wbits)
+        ]
+
+    def term_tree_bits(self) -> tuple[int, int]:
+        """(adder bits, register bits) per output lane of what combines the popcounts in
+        ``finnflow_dotp``: the trees of the positive and the negative terms and their
+        difference. Terms are shifted counts, so an adder spans only from where both operands
+        have bits to one above the wider, and a register only the bits its sum can set
+        (synthesis drops the constant ones)."""
+        count_bits = max(1, math.ceil(math.log2(self.get_nodeattr("SIMD") + 1)))
+        layout = self.term_layout()
+        height = math.ceil(math.log2(len(layout))) if len(layout) > 1 else 0
+        ibits, wbits = self.get_input_datatype().bitwidth(), self.get_weight_datatype().bitwidth()
+        pipe = tree_pipe(count_bits + ibits + wbits, height)
+        adders = regs = 0
+        tops = {}
+        for neg in (False, True):
+            slots = [(sh, sh + count_bits) if n == neg else None for sh, n in layout]
+            slots += [None] * ((1 << height) - len(slots))
+            a, r, tops[neg] = sparse_tree_bits(slots, pipe)
+            adders, regs = adders + a, regs + r
+        if tops[True] is not None:  # the difference, as wide as the dot product it gives
+            width = min(self.accumulator_bits(), count_bits + ibits + wbits + height + 1)
+            adders += max(0, width - tops[True][0])
+        return adders, regs
+
     def resource_features(self, resource):
         """The RTL's (``finnflow_mvau``) parts: the LUT sites and registers of the bit planes'
         popcounts (counted on their generated netlists), the adders combining the planes'
         counts, accumulators, comparators, memories mapped to LUTs (weights and thresholds
-        unless in block RAM; the input buffer when NF > 1), registers and control."""
+        unless in block RAM; the input buffer when NF > 1), registers and control. The output
+        slice has a skid register and its multiplexer only when SF = 1 (with SF > 1 a result
+        leaves at most every other step); the weight address has a counter of its own only
+        when SF is not a power of two."""
         pe, simd = self.get_nodeattr("PE"), self.get_nodeattr("SIMD")
-        ibits, wbits = self.get_input_datatype().bitwidth(), self.get_weight_datatype().bitwidth()
+        ibits = self.get_input_datatype().bitwidth()
         abits, steps = self.accumulator_bits(), self.num_thresholds()
         obits = self.get_output_datatype().bitwidth()
         nf, sf = self.folds()
-        planes, terms = self.bit_planes()
+        planes, _ = self.bit_planes()
         ww, depth = self.weight_memory()
         tw, _ = self.threshold_memory()
         bram = self.uses_bram()
-        ctrl = sum(max(1, math.ceil(math.log2(n))) for n in (nf, sf, nf * sf))
+        counters = (nf, sf) if sf & (sf - 1) == 0 else (nf, sf, nf * sf)
+        ctrl = sum(max(1, math.ceil(math.log2(n))) for n in counters)
+        skid = sf == 1
         input_bits = simd * ibits
         from finnflow.rtl.popcount import popcount_cost  # the RTL imports this module
 
         pc_luts, pc_ffs = popcount_cost(simd)  # the same for every plane op
+        term_adders, term_regs = (0, 0) if self.uses_dsp() else self.term_tree_bits()
         if resource == "ff":
-            dot = {"popcount_registers": pe * planes * pc_ffs}
+            dot = {"popcount_registers": pe * planes * pc_ffs, "term_registers": pe * term_regs}
             if self.uses_dsp():
                 dot = self._dsp_features()[1]
             return {
@@ -266,27 +313,28 @@ class MVAU(HWCustomOp):
                 "input_register": input_bits,
                 "accumulators": 2 * pe * abits,
                 "threshold_register": 0 if bram else tw,
-                "output_slice": pe * obits,
+                "output_slice": (3 if skid else 2) * pe * obits,
                 "control": ctrl,
                 "constant": 1,
             }
-        count_bits = max(1, math.ceil(math.log2(simd + 1)))
         dot = {
             "popcount_luts": pe * planes * pc_luts,
-            "term_adder_bits": pe * (terms - 1) * (count_bits + ibits + wbits),
+            "term_adder_bits": pe * term_adders,
         }
         if self.uses_dsp():
             dot = self._dsp_features()[0]
         return {
             **dot,
             "accumulator_bits": pe * abits,
-            "comparator_bits": pe * steps * abits,
+            # one neuron fold: the thresholds are constants
+            "comparator_bits": pe * steps * abits if nf > 1 else 0,
+            "constant_comparator_bits": pe * steps * abits if nf == 1 else 0,
             "threshold_counts": pe * steps,
             "count_bits": pe * steps * obits,
             "weight_rom": 0 if bram else rom_luts(ww, depth),
             "threshold_rom": 0 if bram else rom_luts(tw, nf),
             "input_buffer": lutram_luts(input_bits, sf, dual_port=False)[0] if nf > 1 else 0,
-            "output_slice": pe * obits,
+            "output_slice": pe * obits if skid else 0,
             "control": ctrl,
             "constant": 1,
         }
@@ -294,14 +342,15 @@ class MVAU(HWCustomOp):
     def _dsp_features(self) -> tuple[dict, dict]:
         """LUT and FF features of ``finnflow_dotp_dsp``: per row an adder tree over the lanes'
         product fields; with signed or bipolar weights also the input sum (shared) and one
-        subtraction per row. Its trees register every second level."""
+        subtraction per row. Its trees register as :func:`tree_pipe` says."""
         pe, simd = self.get_nodeattr("PE"), self.get_nodeattr("SIMD")
         ibits = self.get_input_datatype().bitwidth()
         wbits, fbits = self.dsp_product_bits()
         offset = self.weights_are_bipolar() or self.get_weight_datatype().signed()
         height = max(0, math.ceil(math.log2(simd)))
-        tree, tree_regs = adder_tree_bits(simd, fbits)
-        xtree, xtree_regs = adder_tree_bits(simd, ibits) if offset else (0, 0)
+        pipe = tree_pipe(fbits, height)
+        tree, tree_regs = adder_tree_bits(simd, fbits, pipe)
+        xtree, xtree_regs = adder_tree_bits(simd, ibits, pipe) if offset else (0, 0)
         luts = {
             "product_adder_bits": pe * tree + xtree,
             "offset_bits": pe * (fbits + height + 1) if offset else 0,
@@ -325,7 +374,37 @@ class MVAU(HWCustomOp):
         )
 
 
-def adder_tree_bits(n: int, width: int, pipe: int = 2) -> tuple[int, int]:
+def tree_pipe(width: int, height: int) -> int:
+    """Adder-tree levels per register in ``finnflow_dotp`` and ``finnflow_dotp_dsp`` (their
+    TREE_PIPE) for terms of ``width`` bits in a tree of ``height`` levels: a stage of p chained
+    ripple adders of W bits spans about 1 + W/4 + 2(p-1) primitives, kept within 8 with a LUT
+    level of margin."""
+    top = width + height
+    return 1 if top > 16 else 2 if top > 12 else 3
+
+
+def sparse_tree_bits(slots: list, pipe: int) -> tuple[int, int, tuple | None]:
+    """(adder bits, register bits, the sum's bit range) of ``finnflow_addtree`` over
+    ``len(slots)`` (a power of two) terms, slot i holding the bit range (lo, hi) of term i or
+    None for a constant 0: a pair of ranges adds from the higher lo to one above the higher hi,
+    and level l is registered when l is a multiple of ``pipe``."""
+    adders = regs = level = 0
+    while len(slots) > 1:
+        level += 1
+        sums = []
+        for a, b in zip(slots[0::2], slots[1::2], strict=True):
+            if a is None or b is None:
+                sums.append(a or b)
+                continue
+            sums.append((min(a[0], b[0]), max(a[1], b[1]) + 1))
+            adders += sums[-1][1] - max(a[0], b[0])
+        if pipe and level % pipe == 0:
+            regs += sum(hi - lo for lo, hi in filter(None, sums))
+        slots = sums
+    return adders, regs, slots[0] if slots else None
+
+
+def adder_tree_bits(n: int, width: int, pipe: int) -> tuple[int, int]:
     """(adder bits, register bits) of ``finnflow_addtree`` summing ``n`` unsigned ``width``-bit
     terms: level l adds pairs into width + l bits (an odd one out passes on) and registers
     every sum it passes on when l is a multiple of ``pipe``."""

@@ -75,7 +75,7 @@ def fit_and_save(data: list[tuple[object, dict]], yosys: str) -> dict:
     }
     model = {
         "yosys": yosys,
-        "synthesis": "synth_xilinx -family xc7 -flatten -nodsp",
+        "synthesis": "synth_xilinx -family xc7 -flatten, -nodsp for the LUT datapath",
         "layers_fitted": len(data),
         "ops": ops,
     }

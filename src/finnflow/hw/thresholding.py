@@ -62,7 +62,10 @@ class Thresholding(HWCustomOp):
         return max(self.get_input_datatype().bitwidth(), tdt.bitwidth()) + 1
 
     def resource_features(self, resource):
-        """Comparators, the threshold memory (LUT ROM unless in block RAM), registers."""
+        """Comparators, the threshold memory (LUT ROM unless in block RAM), registers. With one
+        channel fold the thresholds are constants: an output is then a function of the input
+        alone, one LUT per output bit where the input has at most 6 bits, else comparators
+        against constants."""
         pe, steps = self.get_nodeattr("PE"), self.get_nodeattr("numSteps")
         ibits, tbits = self.get_input_datatype().bitwidth(), self.threshold_bits()
         obits = self.get_output_datatype().bitwidth()
@@ -76,10 +79,18 @@ class Thresholding(HWCustomOp):
                 "constant": 1,
             }
         comparators = pe * steps * tbits
+        if depth == 1:
+            small = ibits <= 6
+            return {
+                "lookup_bits": pe * obits if small else 0,
+                "constant_comparator_bits": 0 if small else pe * steps * ibits,
+                "threshold_counts": 0 if small else pe * steps,
+                "count_bits": 0 if small else pe * steps * obits,
+                "output_slice": pe * obits,
+                "constant": 1,
+            }
         return {
-            # one channel fold: the thresholds are constants and the comparators shrink
-            "constant_comparator_bits": comparators if depth == 1 else 0,
-            "comparator_bits": comparators if depth > 1 else 0,
+            "comparator_bits": comparators,
             "threshold_counts": pe * steps,
             "count_bits": pe * steps * obits,
             "threshold_rom": 0 if bram else rom_luts(comparators, depth),

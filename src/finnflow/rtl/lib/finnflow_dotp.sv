@@ -15,9 +15,10 @@
 // finnflow.rtl.popcount); the positively and negatively weighted counts are summed by two adder
 // trees (finnflow_addtree) and subtracted. Widths grow only as the sums need, no lane is
 // sign-extended to the accumulator width, and no multiplier is inferred (LUTs only, no DSP).
-// The popcounts register their own stages, the adder trees every PIPE levels; tag_in (for
-// example valid, first, last) leaves at tag_out with the data, travelling through the first
-// popcount's registers and then a delay line as long as the rest; ap_rst_n clears the tags.
+// The popcounts register their own stages, the adder trees every PIPE levels (by default as
+// their width allows: see TREE_PIPE); tag_in (for example valid, first, last) leaves at tag_out
+// with the data, travelling through the first popcount's registers and then a delay line as
+// long as the rest; ap_rst_n clears the tags.
 (* use_dsp = "no" *)
 module finnflow_dotp #(
     parameter SIMD        = 1,
@@ -30,7 +31,7 @@ module finnflow_dotp #(
     parameter BINARY_XNOR = 0,
     parameter OBITS       = 16,
     parameter TAGW        = 1,
-    parameter PIPE        = 3
+    parameter PIPE        = -1  // adder-tree levels per register; -1: by width (see TREE_PIPE)
 ) (
     input  wire                       ap_clk,
     input  wire                       ap_rst_n,  // clears the side-band (valid bits) only
@@ -69,10 +70,10 @@ module finnflow_dotp #(
     while ((1 << clog2) < n) clog2 = clog2 + 1;
   endfunction
 
-  function automatic integer at_regs(input integer d);
+  function automatic integer at_regs(input integer d, input integer pipe);
     integer l;
     at_regs = 0;
-    for (l = 1; l <= d; l = l + 1) if (PIPE > 0 && l % PIPE == 0) at_regs = at_regs + 1;
+    for (l = 1; l <= d; l = l + 1) if (pipe > 0 && l % pipe == 0) at_regs = at_regs + 1;
   endfunction
 
   // negatively weighted terms: the sign-bit plane of bipolar weights' inputs (or, for unsigned
@@ -85,7 +86,12 @@ module finnflow_dotp #(
   localparam EW = CW + SMAX;  // term width
   localparam DA = clog2(NT);  // adder tree height: term t in slot t of the tree of its sign
   localparam SW = EW + DA + 1;  // signed width of the exact dot product
-  localparam LATENCY = at_regs(DA) + 1;  // after the popcounts
+  // A stage of p chained ripple adders of up to W bits spans about 1 + W/4 + 2(p-1) primitives
+  // (a LUT, the CARRY4 blocks, then a LUT and a CARRY4 per further adder): the trees register
+  // every 3, 2 or 1 levels as that stays within 8 for their widest sum, with a LUT level of
+  // margin for the adders Yosys merges.
+  localparam TREE_PIPE = (PIPE >= 0) ? PIPE : (EW + DA > 16) ? 1 : (EW + DA > 12) ? 2 : 3;
+  localparam LATENCY = at_regs(DA, TREE_PIPE) + 1;  // after the popcounts
 
   // ---------------------------------------------------------------- side-band
   // through the popcount of lane 0's first plane, then the adder trees and the output register
@@ -173,7 +179,7 @@ module finnflow_dotp #(
       finnflow_addtree #(
           .DEPTH(DA),
           .W    (EW),
-          .PIPE (PIPE)
+          .PIPE (TREE_PIPE)
       ) u_pos (
           .ap_clk(ap_clk),
           .en    (en),
@@ -184,7 +190,7 @@ module finnflow_dotp #(
         finnflow_addtree #(
             .DEPTH(DA),
             .W    (EW),
-            .PIPE (PIPE)
+            .PIPE (TREE_PIPE)
         ) u_neg (
             .ap_clk(ap_clk),
             .en    (en),

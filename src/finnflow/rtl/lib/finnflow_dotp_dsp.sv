@@ -16,9 +16,10 @@
 // operand stays within 24 unsigned bits (the 25 x 18 signed multiplier of a DSP48E1; DSP48E2 is
 // wider), the input within 17. Each multiplier registers its product and output (the DSP's MREG
 // and PREG, advancing on en; x and w come from registers); the fields of a row are summed over
-// the lanes by an adder tree (finnflow_addtree) registered every PIPE levels, its adders carry
-// chains of primitives (CHAIN), one LUT per bit, which Yosys would otherwise merge into wide LUT
-// logic. tag_in leaves at tag_out with the data; ap_rst_n clears the tags.
+// the lanes by an adder tree (finnflow_addtree) registered every PIPE levels (by default by the
+// tree's width, as in finnflow_dotp), its adders carry chains of primitives (CHAIN), one LUT per
+// bit, which Yosys would otherwise merge into wide LUT logic. tag_in leaves at tag_out with the
+// data; ap_rst_n clears the tags.
 module finnflow_dotp_dsp #(
     parameter SIMD     = 1,
     parameter PE       = 1,
@@ -29,7 +30,7 @@ module finnflow_dotp_dsp #(
     parameter WBIPOLAR = 0,
     parameter OBITS    = 16,
     parameter TAGW     = 1,
-    parameter PIPE     = 2
+    parameter PIPE     = -1  // adder-tree levels per register; -1: by width (TREE_PIPE)
 ) (
     input  wire                     ap_clk,
     input  wire                     ap_rst_n,  // clears the side-band (valid bits) only
@@ -45,10 +46,10 @@ module finnflow_dotp_dsp #(
     while ((1 << clog2) < n) clog2 = clog2 + 1;
   endfunction
 
-  function automatic integer at_regs(input integer d);
+  function automatic integer at_regs(input integer d, input integer pipe);
     integer l;
     at_regs = 0;
-    for (l = 1; l <= d; l = l + 1) if (PIPE > 0 && l % PIPE == 0) at_regs = at_regs + 1;
+    for (l = 1; l <= d; l = l + 1) if (pipe > 0 && l % pipe == 0) at_regs = at_regs + 1;
   endfunction
 
   localparam WB = (WBIPOLAR != 0) ? 2 : WBITS;  // bits of w'
@@ -60,8 +61,9 @@ module finnflow_dotp_dsp #(
   localparam AW = (PACK - 1) * F + WB;  // packed operand
   localparam D = clog2(SIMD);  // adder tree height
   localparam SW = F + D + 1;  // signed width of the exact dot product
+  localparam TREE_PIPE = (PIPE >= 0) ? PIPE : (F + D > 16) ? 1 : (F + D > 12) ? 2 : 3;
   localparam MUL_LATENCY = 2;
-  localparam LATENCY = MUL_LATENCY + at_regs(D) + 1;
+  localparam LATENCY = MUL_LATENCY + at_regs(D, TREE_PIPE) + 1;
 
   generate
     if (IBITS > 17 || AW > 24) begin : g_chk_width
@@ -144,7 +146,7 @@ module finnflow_dotp_dsp #(
       finnflow_addtree #(
           .DEPTH(D),
           .W    (IBITS),
-          .PIPE (PIPE),
+          .PIPE (TREE_PIPE),
           .N    (SIMD),
           .CHAIN(1)
       ) u_xsum (
@@ -182,7 +184,7 @@ module finnflow_dotp_dsp #(
       finnflow_addtree #(
           .DEPTH(D),
           .W    (F),
-          .PIPE (PIPE),
+          .PIPE (TREE_PIPE),
           .N    (SIMD),
           .CHAIN(1)
       ) u_sum (

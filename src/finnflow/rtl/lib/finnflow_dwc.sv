@@ -55,23 +55,28 @@ module finnflow_dwc #(
       localparam [KB-1:0] K_LAST = KB'(K - 1);
       wire rst = !ap_rst_n;  // one inverter for all: the registers' resets are active high
       reg [KB-1:0] cnt;
+      reg last;  // cnt == K_LAST, as a register: every bit of sr reads it, and a comparison
+                 // there would be folded into each bit's logic
       reg [IN_WIDTH-1:0] sr;  // current word, shifted right as pieces leave
       reg full;
       wire take = en && full;  // a piece moves into the output slice
-      wire done = !full || (take && cnt == K_LAST);
+      wire done = !full || (take && last);
       assign s_axis_tready = en && done;
       assign o_data = sr[OUT_WIDTH-1:0];
       assign o_valid = full;
       always @(posedge ap_clk) begin
         if (rst) begin
           cnt  <= {KB{1'b0}};
+          last <= 1'b0;
           full <= 1'b0;
         end else if (en) begin
           if (done) begin
             full <= s_axis_tvalid;
             cnt  <= {KB{1'b0}};
+            last <= 1'b0;  // K >= 2
           end else begin
-            cnt <= cnt + 1'b1;
+            cnt  <= cnt + 1'b1;
+            last <= (cnt + 1'b1 == K_LAST);
           end
         end
         if (en) begin

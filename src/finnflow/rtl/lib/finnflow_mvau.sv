@@ -17,7 +17,8 @@
 // Pipeline: buffer (NF > 1: the input word into the buffer) -> fetch (memory reads) -> dot product
 // (pipelined; RES_TYPE "lut": finnflow_dotp, bit-plane popcounts in LUTs; "dsp": finnflow_dotp_dsp,
 // products packed into DSP slices) -> accumulate -> activation, then the output slice
-// (finnflow_skid with its input register). All stages advance on the slice's ready.
+// (finnflow_skid with its input register, SPACED when SF > 1). All stages advance on the
+// slice's ready.
 // RES_TYPE "dsp" (finnflow_dotp_dsp computes with non-negative operands): signed weights are
 // stored with their sign bit inverted (W + 2**(WBITS-1)); signed inputs make the accumulator
 // sum_k (x[k] + 2**(IBITS-1)) * W[r][k], so they need thresholds, given offset by 2**(IBITS-1)
@@ -127,29 +128,42 @@ module finnflow_mvau #(
   endgenerate
 
   // ---------------------------------------------------------------- control
+  // A counter whose range is a power of two wraps by itself; with SF a power of two (or 1) the
+  // weight address is {nf, sf} and needs no counter of its own.
+  localparam NF_WRAPS = (1 << NFB) == NF;
+  localparam SF_WRAPS = (1 << SFB) == SF;
   wire en;  // pipeline advance: the output slice can accept
   reg [NFB-1:0] nf;
   reg [SFB-1:0] sf;
-  reg [WAB-1:0] waddr;
+  wire [WAB-1:0] waddr;
   wire nf_first = (nf == {NFB{1'b0}});  // the input vector arrives during the first fold
   wire step = en && (!nf_first || s_axis_tvalid);
   assign s_axis_tready = en && nf_first;
 
   always @(posedge ap_clk) begin
     if (rst) begin
-      nf    <= {NFB{1'b0}};
-      sf    <= {SFB{1'b0}};
-      waddr <= {WAB{1'b0}};
+      nf <= {NFB{1'b0}};
+      sf <= {SFB{1'b0}};
     end else if (step) begin
-      if (sf == SF_LAST) begin
-        sf <= {SFB{1'b0}};
-        nf <= (nf == NF_LAST) ? {NFB{1'b0}} : nf + 1'b1;
-      end else begin
-        sf <= sf + 1'b1;
-      end
-      waddr <= (waddr == WA_LAST) ? {WAB{1'b0}} : waddr + 1'b1;
+      if (SF_WRAPS || sf != SF_LAST) sf <= sf + 1'b1;
+      else sf <= {SFB{1'b0}};
+      if (sf == SF_LAST) nf <= (NF_WRAPS || nf != NF_LAST) ? nf + 1'b1 : {NFB{1'b0}};
     end
   end
+  generate
+    if (SF == 1) begin : g_waddr_nf
+      assign waddr = WAB'(nf);
+    end else if (SF_WRAPS) begin : g_waddr_cat
+      assign waddr = WAB'({nf, sf});
+    end else begin : g_waddr_count
+      reg [WAB-1:0] wcount;
+      always @(posedge ap_clk) begin
+        if (rst) wcount <= {WAB{1'b0}};
+        else if (step) wcount <= (wcount == WA_LAST) ? {WAB{1'b0}} : wcount + 1'b1;
+      end
+      assign waddr = wcount;
+    end
+  endgenerate
 
   // ---------------------------------------------------------------- stage 0: buffer
   // NF > 1: every word of the input vector is written into the buffer during the first fold
@@ -312,9 +326,11 @@ module finnflow_mvau #(
   endgenerate
 
   // ---------------------------------------------------------------- output
+  // with SF > 1 a result leaves at most every other step: the slice needs no skid register
   finnflow_skid #(
       .WIDTH (PE * OBITS),
-      .IN_REG(1)
+      .IN_REG(1),
+      .SPACED(SF > 1 ? 1 : 0)
   ) u_out (
       .ap_clk       (ap_clk),
       .ap_rst_n     (ap_rst_n),
