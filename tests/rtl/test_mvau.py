@@ -189,8 +189,9 @@ def decode(out_words, c, nf, obits, osigned):
     return np.array(lanes).reshape(-1, nf * c.pe)
 
 
-@pytest.mark.parametrize("c", CONFIGS, ids=lambda c: c.name)
-def test_mvau(c: Cfg, sim_dir, build_rtl):
+def _check(c: Cfg, sim_dir, build_rtl):
+    """Bit-exact against numpy and one (nf, sf) step per cycle when free-running, bit-exact
+    under random bubbles and back-pressure."""
     n_vec = 24
     binary, words, y, obits, osigned, nf, sf = mvau_setup(c, sim_dir, build_rtl, n_vec)
     assert np.any(y != 0) and len(np.unique(y)) > 1, "test data must be non-trivial"
@@ -210,8 +211,35 @@ def test_mvau(c: Cfg, sim_dir, build_rtl):
         np.testing.assert_array_equal(decode(res.out_words, c, nf, obits, osigned), y)
 
 
+@pytest.mark.parametrize("c", CONFIGS, ids=lambda c: c.name)
+def test_mvau(c: Cfg, sim_dir, build_rtl):
+    _check(c, sim_dir, build_rtl)
+
+
+def _table_cfg(w: int, a: int, simd: int, pe: int, mw: int, mh: int) -> Cfg:
+    """A row of bench/datapath_bench.py's table on a smaller matrix: unsigned inputs, signed
+    weights, 1-bit weights bipolar, w1a1 XNOR."""
+    xnor, bipolar = int(w == a == 1), int(w == 1 and a > 1)
+    return Cfg(f"table_w{w}a{a}_s{simd}p{pe}", mw, mh, simd, pe, a, 0, w, int(w > 1), bipolar, xnor)
+
+
+TABLE_BITS = (1, 2, 3, 4, 8)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(
+    "c",
+    [_table_cfg(w, a, 16, 2, 32, 4) for w in TABLE_BITS for a in TABLE_BITS],
+    ids=lambda c: c.name,
+)
+def test_mvau_datapath_table(c: Cfg, sim_dir, build_rtl):
+    """Every precision pair of the datapath table at its SIMD 16 x PE 2: the same popcounts,
+    term trees and pipelining as at MW 256 (SIMD 64 lanes and more: CONFIGS)."""
+    _check(c, sim_dir, build_rtl)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(4))
 def test_mvau_random_configs(seed, sim_dir, build_rtl):
     """Randomly drawn encodings/foldings, longer stress runs."""
     rng = np.random.default_rng(1000 + seed)
