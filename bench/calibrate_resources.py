@@ -38,7 +38,7 @@ from finnflow.config import BuildConfig, TrainConfig, validate
 from finnflow.datatypes import int_type_for_range
 from finnflow.export import load_model
 from finnflow.hw import resources
-from finnflow.hw.base import DOMAIN
+from finnflow.hw.base import DOMAIN, bound_op
 from finnflow.hw.estimate import estimate_network
 from finnflow.synth import synthesize, synthesize_many, synthesize_node
 
@@ -56,7 +56,7 @@ class Layer:
     op: str
     attrs: dict
     seed: int = 0
-    table: bool = False  # part of the LUTs-per-lane table rather than the fit grid
+    table: bool = False  # a layer of the LUTs-per-lane table (fitted like the grid)
     measured: dict = field(default_factory=dict)
 
 
@@ -194,6 +194,10 @@ def grid() -> list[Layer]:
             (40, 2, 8),
             (10, 10, 4),
             (30, 6, 6),
+            (16, 16, 6),
+            (20, 20, 8),
+            (10, 10, 8),
+            (32, 8, 4),
         ]
     ):
         attrs = dict(Labels=labels, PE=pe, bits=bits)
@@ -443,6 +447,12 @@ def layer_model(layer: Layer) -> tuple[ModelWrapper, object]:
     return model, model.graph.node[0]
 
 
+def layer_op(layer: Layer):
+    """The layer's custom op, bound to its model (the estimates read its memories)."""
+    model, node = layer_model(layer)
+    return bound_op(node, model)
+
+
 def measure(layers: list[Layer], work: Path, workers: int) -> None:
     models = [layer_model(layer) for layer in layers]
     done = []
@@ -540,8 +550,7 @@ def error_stats(pairs: list[tuple[float, float]]) -> dict:
 
 
 def estimates(layer: Layer) -> dict:
-    model, node = layer_model(layer)
-    op = getCustomOp(node)
+    op = layer_op(layer)
     return {
         "lut": op.lut_estimation(),
         "ff": op.ff_estimation(),
@@ -570,13 +579,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as td:
         work = Path(td)
         measure(layers, work, args.workers)
-        fit_layers = [x for x in layers if not x.table]
         if not args.no_fit:
-            data = [
-                (getCustomOp(layer_model(x)[1]), x.measured)
-                for x in fit_layers
-                if not held_out(x.name)
-            ]
+            data = [(layer_op(x), x.measured) for x in layers if not held_out(x.name)]
             resources.fit_and_save(data, yosys=layers[0].measured["yosys"])
         after = {layer.name: estimates(layer) for layer in layers}
         networks = (
@@ -605,9 +609,7 @@ def calibrate_ops(op_types: list[str], workers: int) -> None:
         )
     for op_type in op_types:
         pairs = [
-            (getCustomOp(layer_model(x)[1]), x.measured)
-            for x in layers
-            if x.op == op_type and not held_out(x.name)
+            (layer_op(x), x.measured) for x in layers if x.op == op_type and not held_out(x.name)
         ]
         model["ops"][op_type] = {
             res: resources.fit([(resources.features(op, res), m[res]) for op, m in pairs])

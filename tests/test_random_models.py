@@ -12,7 +12,7 @@ from random_nets import RandomFC, build_random_conv, build_random_fc, random_con
 from finnflow.errors import ConfigError
 
 SETTINGS = settings(
-    max_examples=2,
+    max_examples=1,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -214,10 +214,12 @@ def test_build_maximizes_on_a_board_of_ones_own(build_dir, quick_config, verilat
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("board", ["Pynq-Z1", "Ultra96"])
-def test_shipped_folding_runs_at_its_estimate(board, shared_mnist, verilator_tool, tmp_path):
-    """The folding JSON shipped for TFC w2a2 (sized FIFOs included) runs in rtlsim on real MNIST
-    test images at exactly the cycles per frame the optimizer promised, bit-exact."""
+def test_shipped_folding_runs_at_its_estimate(shared_mnist, verilator_tool, tmp_path):
+    """The folding JSON shipped for TFC w2a2 on the PYNQ-Z1 (sized FIFOs included) runs in
+    rtlsim on real MNIST test images at exactly the cycles per frame the optimizer promised,
+    bit-exact. (The benchmark that writes the JSONs checks every FC design so with
+    ``--size-fifos``.)"""
+    board = "Pynq-Z1"
     from finnflow.execute import execute
     from finnflow.sim.rtlsim import simulate_stitched
     from finnflow.training import load_dataset
@@ -227,7 +229,7 @@ def test_shipped_folding_runs_at_its_estimate(board, shared_mnist, verilator_too
     folded = stitch(part.dataflow.transform(ApplyFolding(config, strict=False)))
     folded = folded.transform(ApplyFolding(config))
     est = estimate_network(folded, 100.0, get_board(board))
-    assert est["fits_board"] and est["max_cycles"] == (98 if board == "Pynq-Z1" else 49)
+    assert est["fits_board"] and est["max_cycles"] == 98  # the I/O bound
     x = load_dataset("mnist", shared_mnist).x_test[:40]
     x_int = execute(part.preprocess, x)[part.preprocess.graph.output[0].name]
     _, res = simulate_stitched(folded, x_int, tmp_path)

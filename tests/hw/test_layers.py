@@ -4,10 +4,13 @@ import numpy as np
 import pytest
 from onnx import helper
 from qonnx.core.datatype import DataType
+from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
+from qonnx.util.basic import qonnx_make_model
 
 from finnflow.errors import FoldingError
 from finnflow.hw import DOMAIN
+from finnflow.hw.base import bound_op, rom_columns
 from finnflow.hw.mvau import sparse_tree_bits
 
 
@@ -223,6 +226,31 @@ def test_threshold_ties_count_as_reached(digits):
     ctx = {"x": x, "w": w, "t": t.astype(np.float32)}
     mvau.execute_node(ctx, None)
     assert np.array_equal(ctx["y"], expected)
+
+
+def test_rom_columns_drop_constant_and_repeated_bits():
+    """Of a ROM's bit columns synthesis keeps the varying ones, each distinct one once."""
+    lane = np.array([1, 2, 3, 0])  # bits 0 and 1 vary, bit 2 is constant
+    words = np.stack([lane, np.full(4, -1), lane], axis=1)  # a constant lane and a repeat
+    assert rom_columns(words, 3) == 2
+    assert rom_columns(np.stack([lane, 3 - lane], axis=1), 3) == 4  # complements are two
+
+
+def test_threshold_rom_estimate_reads_the_thresholds(digits):
+    """Bound to its model, a Thresholding layer costs its ROM on the columns the thresholds
+    vary in: thresholds shared by every channel are constants, thresholds from the data are
+    not; unbound it counts every column."""
+    x = np.rint(digits.x_test[:64, :16] * 255 - 128).astype(np.int64)
+    data = np.sort(x[:3].T, axis=1)
+    shared = np.tile(data[:1], (16, 1))
+    roms = {}
+    for name, t in (("data", data), ("shared", shared)):
+        node = _thresholding(16, 3, PE=2, weightDataType="INT8", outputDataType="UINT2").onnx_node
+        model = ModelWrapper(qonnx_make_model(helper.make_graph([node], "g", [], [])))
+        model.set_initializer("t", t.astype(np.float32))
+        roms[name] = bound_op(node, model).resource_features("lut")["threshold_rom"]
+        unbound = getCustomOp(node).resource_features("lut")["threshold_rom"]
+    assert roms["shared"] == 0 < roms["data"] <= unbound == 2 * 3 * 9  # PE x steps x (8 + 1) bits
 
 
 def test_mvau_memory_images_follow_the_documented_layout():

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
+import subprocess
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from onnx import helper
+from qonnx.custom_op.registry import getCustomOp
 
+from finnflow.hw import DOMAIN
+from finnflow.rtl import library_sources
+from finnflow.rtl.popcount import mvau_popcounts
 from finnflow.sim.verilator import simulate
 from finnflow.streams import pack, unpack
 
@@ -150,6 +157,19 @@ def write_mems(c: Cfg, wenc, thr, abits, d):
     return wf, tf if thr is not None else None
 
 
+def _dot_params(c: Cfg) -> dict:
+    """The dot product's parameters of a configuration (finnflow_mvau, finnflow_dotp[_dsp])."""
+    return dict(
+        SIMD=c.simd,
+        PE=c.pe,
+        IBITS=c.ibits,
+        ISIGNED=c.isigned,
+        WBITS=1 if (c.xnor or c.wbipolar) else c.wbits,
+        WSIGNED=c.wsigned,
+        WBIPOLAR=c.wbipolar,
+    )
+
+
 def mvau_setup(c: Cfg, sim_dir, build_rtl, n_vec):
     x, wenc, thr, acc, y, abits, obits, osigned = make_case(c, n_vec)
     d = sim_dir / "data" / f"mvau_{c.name}"
@@ -158,13 +178,7 @@ def mvau_setup(c: Cfg, sim_dir, build_rtl, n_vec):
     params = dict(
         MW=c.mw,
         MH=c.mh,
-        SIMD=c.simd,
-        PE=c.pe,
-        IBITS=c.ibits,
-        ISIGNED=c.isigned,
-        WBITS=1 if (c.xnor or c.wbipolar) else c.wbits,
-        WSIGNED=c.wsigned,
-        WBIPOLAR=c.wbipolar,
+        **_dot_params(c),
         BINARY_XNOR=c.xnor,
         ABITS=abits,
         N_THRES=c.n_thres,
@@ -270,3 +284,76 @@ def test_mvau_random_configs(seed, sim_dir, build_rtl):
     for s, bub, bp in ((seed, 0.5, 0.5), (seed + 100, 0.9, 0.2), (seed + 200, 0.1, 0.95)):
         res = simulate(binary, words, n_vec * nf, bubble=bub, backpressure=bp, seed=s)
         np.testing.assert_array_equal(decode(res.out_words, c, nf, obits, osigned), y)
+
+
+def _op(c: Cfg):
+    """The MVAU custom op of a configuration."""
+    idt = "BINARY" if c.xnor else f"{'INT' if c.isigned else 'UINT'}{c.ibits}"
+    if c.xnor or c.wbipolar:
+        wdt = "BINARY" if c.xnor else "BIPOLAR"
+    else:
+        wdt = f"{'INT' if c.wsigned else 'UINT'}{c.wbits}"
+    node = helper.make_node(
+        "MVAU",
+        ["x", "w"],
+        ["y"],
+        domain=DOMAIN,
+        MW=c.mw,
+        MH=c.mh,
+        SIMD=c.simd,
+        PE=c.pe,
+        inputDataType=idt,
+        weightDataType=wdt,
+        outputDataType="INT32",
+        accDataType="INT32",
+        binaryXnorMode=c.xnor,
+        noActivation=1,
+        resType=c.res_type,
+    )
+    return getCustomOp(node)
+
+
+def _dot_cost(c: Cfg) -> int:
+    """Popcount inputs of a configuration's dot product: what elaborating it costs."""
+    return _op(c).bit_planes() * c.simd * c.pe
+
+
+def test_tree_pipe_of_the_model_is_the_rtls(tmp_path, iverilog_tool):
+    """The resource model's adder-tree registers (``MVAU.dot_tree``) follow the TREE_PIPE that
+    finnflow_dotp and finnflow_dotp_dsp elaborate. The rule reads the term width and the tree
+    height: for each sum width 3 to 18 (both sides of both steps) the smallest precision pair
+    at 1, 3, 7 or 15 lanes that has it, and the module tests' small configurations."""
+    iverilog, vvp = iverilog_tool
+    by_top = {}
+    for w, a, simd in itertools.product(range(1, 9), range(1, 9), (1, 3, 7, 15)):
+        c = _table_cfg(w, a, simd, 1, simd, 1)
+        width, height, _ = _op(c).dot_tree()
+        if width + height <= 18:
+            by_top.setdefault(width + height, []).append(c)
+    cases = [min(cs, key=_dot_cost) for cs in by_top.values()]
+    cases += [c for c in CONFIGS if _dot_cost(c) <= 64]
+    lines, popcounts = ["module tb;"], set()
+    for i, c in enumerate(cases):
+        params = _dot_params(c)
+        if c.res_type == "dsp":
+            module = "finnflow_dotp_dsp"
+        else:
+            module, params["BINARY_XNOR"] = "finnflow_dotp", c.xnor
+            popcounts |= mvau_popcounts(params)
+        text = ", ".join(f".{k}({v})" for k, v in params.items())
+        lines.append(f"  {module} #({text}) u{i} ();")
+    lines.append("  initial begin")
+    lines += [f'    $display("%0d", u{i}.TREE_PIPE);' for i in range(len(cases))]
+    lines += ["  end", "endmodule"]
+    tb = tmp_path / "tb.sv"
+    tb.write_text("\n".join(lines) + "\n")
+    files = [tb, *library_sources(tmp_path, popcounts)]
+    binary = tmp_path / "tb.out"
+    cmd = [iverilog, "-g2012", "-o", str(binary), "-s", "tb", *map(str, files)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run = subprocess.run([vvp, "-n", str(binary)], capture_output=True, text=True, timeout=120)
+    rtl = [int(v) for v in run.stdout.split()]
+    model = [_op(c).dot_tree()[2] for c in cases]
+    assert len(rtl) == len(cases) and rtl == model
+    assert set(model) == {1, 2, 3} and len(by_top) == 16  # every step of the rule

@@ -39,7 +39,7 @@ from qonnx.custom_op.registry import getCustomOp
 from finnflow.boards import RESOURCES, Board, io_bound_cycles
 from finnflow.errors import FoldingError
 from finnflow.folding.config import ApplyFolding
-from finnflow.hw.base import hw_nodes, memoized_attrs
+from finnflow.hw.base import bound_op, hw_nodes, memoized_attrs
 from finnflow.hw.estimate import estimate_network, node_resources
 from finnflow.transforms.stitch import edge_nodes, stitch
 
@@ -233,7 +233,7 @@ class FoldingSearch:
                 raise FoldingError(
                     f"folding search needs a chain of layers; {b.name} does not read {a.name}"
                 )
-        self.ops = [getCustomOp(n) for n in self.nodes]
+        self.ops = [bound_op(n, model) for n in self.nodes]
         with memoized_attrs(self.ops):
             self.options = [layer_options(op) for op in self.ops]
             self.edges = [self._edge_costs(i) for i in range(len(self.ops) - 1)]

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 import numpy as np
 from qonnx.core.datatype import DataType
 from qonnx.custom_op.base import CustomOp
+from qonnx.custom_op.registry import getCustomOp
 
 from finnflow.errors import FoldingError
 from finnflow.hw import resources
@@ -54,6 +55,24 @@ def rom_luts(width: int, depth: int) -> int:
     return width * math.ceil(depth / 64)
 
 
+def rom_columns(words: np.ndarray, bits: int) -> int:
+    """Bit columns of a ROM holding ``words`` [depth, lanes] as ``bits``-bit two's complement
+    values that synthesis keeps as logic: a constant column is a wire, and equal columns are
+    one function."""
+    w = np.asarray(words, dtype=np.int64).reshape(len(words), -1)
+    b = ((w[..., None] >> np.arange(bits)) & 1).reshape(len(w), -1)
+    varying = b[:, (b != b[:1]).any(axis=0)]
+    return np.unique(varying, axis=1).shape[1] if varying.size else 0
+
+
+def bound_op(node, model):
+    """The custom op of ``node`` bound to ``model``, whose initializers its resource features
+    may read (the contents of constant memories)."""
+    op = getCustomOp(node)
+    op.model = model
+    return op
+
+
 def lutram_luts(width: int, depth: int, dual_port: bool = True) -> tuple[int, int]:
     """(LUTs, read-multiplexer bits) of a width x depth LUT RAM as Yosys maps it on 7-series:
     RAM32M (6 bits with a separate write port, 8 single-port) up to 32 words, else banks of
@@ -88,6 +107,7 @@ class HWCustomOp(CustomOp):
     instead of the layers' ``inputDataType``/``outputDataType``/``numInputVectors``."""
 
     _attr_memo: dict | None = None  # see memoized_attrs
+    model = None  # the graph holding the layer's initializers, where bound (bound_op)
 
     def get_nodeattr(self, name):
         memo = self._attr_memo
@@ -218,6 +238,20 @@ class HWCustomOp(CustomOp):
         """The layer's on-chip memories as integer arrays [depth, lanes], in the order the
         hardware reads them (word ``i`` is read at address ``i``)."""
         return {}
+
+    def rom_bits(self, index: int, layout, bits: int, width: int, depth: int) -> int:
+        """Bit columns of a ``width`` x ``depth`` ROM that synthesis keeps as logic and
+        registers, for the initializer at input ``index`` as ``layout`` (the hardware-compatible
+        tensor method) arranges it, ``bits`` per value: :func:`rom_columns` when the op is bound
+        to its model, else all ``width``."""
+        if self.model is None or depth <= 1:
+            return width
+        memo = self.__dict__.setdefault("_rom_memo", {})
+        key = (index, bits, width, depth)
+        if key not in memo:
+            words = layout(self.model.get_initializer(self.onnx_node.input[index]))
+            memo[key] = rom_columns(words, bits)
+        return memo[key]
 
     # ------------------------------------------------------------------ cycles and resources
     def get_exp_cycles(self) -> int:

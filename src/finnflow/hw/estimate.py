@@ -5,7 +5,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
 from finnflow.boards import RESOURCES, Board
-from finnflow.hw.base import hw_nodes
+from finnflow.hw.base import bound_op, hw_nodes
 
 
 def expected_cycles(model: ModelWrapper) -> int:
@@ -30,7 +30,7 @@ def estimate_layers(model: ModelWrapper) -> dict:
     """Cycles per frame and LUT/FF/BRAM18/URAM/DSP per hardware layer, keyed by node name."""
     layers = {}
     for node in hw_nodes(model):
-        inst = getCustomOp(node)
+        inst = bound_op(node, model)
         layers[node.name] = {
             "op_type": node.op_type,
             "cycles": int(inst.get_exp_cycles()),

@@ -50,9 +50,12 @@ class LabelSelect(HWCustomOp):
         if resource == "ff":
             return {"best": ibits + obits, "output_slice": obits, "constant": 1}
         labels = self.get_nodeattr("Labels")
+        words = labels // pe
         return {
             "comparator_bits": pe * ibits,
             "index_bits": pe * obits,
+            # lane indices are word base + lane: adders, unless one word makes them constants
+            "index_adder_bits": (pe - 1) * obits if words > 1 else 0,
             "label_counter": max(1, math.ceil(math.log2(labels))),
             "constant": 1,
         }

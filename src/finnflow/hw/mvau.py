@@ -225,17 +225,16 @@ class MVAU(HWCustomOp):
             "PE"
         ) * self.num_thresholds() * self.accumulator_bits(), self.folds()[0]
 
-    def bit_planes(self) -> tuple[int, int]:
-        """(popcounts, signed terms) per output lane of the RTL's dot product (``finnflow_dotp``):
-        XNOR one plane; bipolar weights one per input bit plus one of the weight bits (twice
-        weighted for unsigned inputs); otherwise one per (input bit, weight bit)."""
+    def bit_planes(self) -> int:
+        """Popcounts per output lane of the RTL's dot product (``finnflow_dotp``): XNOR one
+        plane; bipolar weights one per input bit plus one of the weight bits; otherwise one per
+        (input bit, weight bit)."""
         ibits = self.get_input_datatype().bitwidth()
         if self.get_nodeattr("binaryXnorMode"):
-            return 1, 1
+            return 1
         if self.weights_are_bipolar():
-            return ibits + 1, ibits + 1 + (0 if self.get_input_datatype().signed() else 1)
-        planes = ibits * self.get_weight_datatype().bitwidth()
-        return planes, planes
+            return ibits + 1
+        return ibits * self.get_weight_datatype().bitwidth()
 
     def term_layout(self) -> list[tuple[int, bool]]:
         """(shift, negative) of each signed term of ``finnflow_dotp`` in slot order (the RTL's
@@ -255,6 +254,21 @@ class MVAU(HWCustomOp):
             for j in range(wbits)
         ]
 
+    def dot_tree(self) -> tuple[int, int, int]:
+        """(term width, height, levels per register) of the dot product's adder trees: in
+        ``finnflow_dotp`` the popcount terms (EW, DA), in ``finnflow_dotp_dsp`` the product
+        fields over the lanes (F, D); the last is the RTL's TREE_PIPE (:func:`tree_pipe`)."""
+        if self.uses_dsp():
+            width = self.dsp_product_bits()[1]
+            height = max(0, math.ceil(math.log2(self.get_nodeattr("SIMD"))))
+        else:
+            count_bits = max(1, math.ceil(math.log2(self.get_nodeattr("SIMD") + 1)))
+            width = count_bits + self.get_input_datatype().bitwidth()
+            width += self.get_weight_datatype().bitwidth()
+            terms = len(self.term_layout())
+            height = math.ceil(math.log2(terms)) if terms > 1 else 0
+        return width, height, tree_pipe(width, height)
+
     def term_tree_bits(self) -> tuple[int, int]:
         """(adder bits, register bits) per output lane of what combines the popcounts in
         ``finnflow_dotp``: the trees of the positive and the negative terms and their
@@ -263,9 +277,7 @@ class MVAU(HWCustomOp):
         (synthesis drops the constant ones)."""
         count_bits = max(1, math.ceil(math.log2(self.get_nodeattr("SIMD") + 1)))
         layout = self.term_layout()
-        height = math.ceil(math.log2(len(layout))) if len(layout) > 1 else 0
-        ibits, wbits = self.get_input_datatype().bitwidth(), self.get_weight_datatype().bitwidth()
-        pipe = tree_pipe(count_bits + ibits + wbits, height)
+        width, height, pipe = self.dot_tree()
         adders = regs = 0
         tops = {}
         for neg in (False, True):
@@ -274,8 +286,7 @@ class MVAU(HWCustomOp):
             a, r, tops[neg] = sparse_tree_bits(slots, pipe)
             adders, regs = adders + a, regs + r
         if tops[True] is not None:  # the difference, as wide as the dot product it gives
-            width = min(self.accumulator_bits(), count_bits + ibits + wbits + height + 1)
-            adders += max(0, width - tops[True][0])
+            adders += max(0, min(self.accumulator_bits(), width + height + 1) - tops[True][0])
         return adders, regs
 
     def resource_features(self, resource):
@@ -291,13 +302,16 @@ class MVAU(HWCustomOp):
         abits, steps = self.accumulator_bits(), self.num_thresholds()
         obits = self.get_output_datatype().bitwidth()
         nf, sf = self.folds()
-        planes, _ = self.bit_planes()
+        planes = self.bit_planes()
         ww, depth = self.weight_memory()
         tw, _ = self.threshold_memory()
         bram = self.uses_bram()
+        thr_layout = self.get_hw_compatible_threshold_tensor
+        thr_kept = self.rom_bits(2, thr_layout, abits, tw, nf) if steps else 0
         counters = (nf, sf) if sf & (sf - 1) == 0 else (nf, sf, nf * sf)
         ctrl = sum(max(1, math.ceil(math.log2(n))) for n in counters)
         skid = sf == 1
+        bipolar = self.weights_are_bipolar() or self.get_nodeattr("binaryXnorMode")
         input_bits = simd * ibits
         from finnflow.rtl.popcount import popcount_cost  # the RTL imports this module
 
@@ -312,14 +326,18 @@ class MVAU(HWCustomOp):
                 "weight_register": 0 if bram else ww,
                 "input_register": input_bits,
                 "accumulators": 2 * pe * abits,
-                "threshold_register": 0 if bram else tw,
+                "threshold_register": 0 if bram or not steps else thr_kept,
                 "output_slice": (3 if skid else 2) * pe * obits,
                 "control": ctrl,
                 "constant": 1,
             }
         dot = {
-            "popcount_luts": pe * planes * pc_luts,
-            "term_adder_bits": pe * term_adders,
+            "popcount_luts": pe * planes * pc_luts if simd > 1 else 0,
+            "term_adder_bits": pe * term_adders if simd > 1 else 0,
+            # one lane: a multiplier, whose partial products (the planes) synthesis merges
+            # into its adders; with bipolar weights a conditional negation
+            "single_lane_planes": pe * planes if simd == 1 and not bipolar else 0,
+            "single_lane_bipolar_planes": pe * planes if simd == 1 and bipolar else 0,
         }
         if self.uses_dsp():
             dot = self._dsp_features()[0]
@@ -332,7 +350,7 @@ class MVAU(HWCustomOp):
             "threshold_counts": pe * steps,
             "count_bits": pe * steps * obits,
             "weight_rom": 0 if bram else rom_luts(ww, depth),
-            "threshold_rom": 0 if bram else rom_luts(tw, nf),
+            "threshold_rom": 0 if bram or not steps else rom_luts(thr_kept, nf),
             "input_buffer": lutram_luts(input_bits, sf, dual_port=False)[0] if nf > 1 else 0,
             "output_slice": pe * obits if skid else 0,
             "control": ctrl,
@@ -342,13 +360,11 @@ class MVAU(HWCustomOp):
     def _dsp_features(self) -> tuple[dict, dict]:
         """LUT and FF features of ``finnflow_dotp_dsp``: per row an adder tree over the lanes'
         product fields; with signed or bipolar weights also the input sum (shared) and one
-        subtraction per row. Its trees register as :func:`tree_pipe` says."""
+        subtraction per row. Its trees register as :meth:`dot_tree` says."""
         pe, simd = self.get_nodeattr("PE"), self.get_nodeattr("SIMD")
         ibits = self.get_input_datatype().bitwidth()
-        wbits, fbits = self.dsp_product_bits()
         offset = self.weights_are_bipolar() or self.get_weight_datatype().signed()
-        height = max(0, math.ceil(math.log2(simd)))
-        pipe = tree_pipe(fbits, height)
+        fbits, height, pipe = self.dot_tree()
         tree, tree_regs = adder_tree_bits(simd, fbits, pipe)
         xtree, xtree_regs = adder_tree_bits(simd, ibits, pipe) if offset else (0, 0)
         luts = {
@@ -406,14 +422,8 @@ def sparse_tree_bits(slots: list, pipe: int) -> tuple[int, int, tuple | None]:
 
 def adder_tree_bits(n: int, width: int, pipe: int) -> tuple[int, int]:
     """(adder bits, register bits) of ``finnflow_addtree`` summing ``n`` unsigned ``width``-bit
-    terms: level l adds pairs into width + l bits (an odd one out passes on) and registers
-    every sum it passes on when l is a multiple of ``pipe``."""
-    adders = regs = 0
-    terms, level = n, 0
-    while terms > 1:
-        level += 1
-        pairs, terms = terms // 2, (terms + 1) // 2
-        adders += pairs * (width + level)
-        if level % pipe == 0:
-            regs += terms * (width + level)
+    terms (:func:`sparse_tree_bits` on n equal terms, padded with zeros to a power of two)."""
+    slots = [(0, width)] * n
+    slots += [None] * ((1 << max(0, math.ceil(math.log2(max(n, 1))))) - n)
+    adders, regs, _ = sparse_tree_bits(slots, pipe)
     return adders, regs

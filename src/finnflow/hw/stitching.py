@@ -71,11 +71,13 @@ class StreamingFIFO(_PassThrough):
         )
 
     def resource_features(self, resource):
-        """The memory (LUT RAM unless in block RAM), the output register and the pointers."""
+        """The memory (LUT RAM unless in block RAM), the output register (block RAM's own) and
+        the pointers."""
         depth, width = self.get_nodeattr("depth"), self.get_instream_width()
         pointers = 3 * max(1, math.ceil(math.log2(depth + 1)))
         if resource == "ff":
-            return {"output_register": width, "pointers": pointers, "constant": 1}
+            out = 0 if self.uses_bram() else width
+            return {"output_register": out, "pointers": pointers, "constant": 1}
         memory, mux = (0, 0) if self.uses_bram() else lutram_luts(width, depth)
         return {
             "memory": memory,

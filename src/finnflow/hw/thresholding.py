@@ -1,5 +1,7 @@
 """Thresholding: standalone multi-threshold activation, PE channels per cycle."""
 
+import math
+
 import numpy as np
 from qonnx.core.datatype import DataType
 
@@ -71,14 +73,16 @@ class Thresholding(HWCustomOp):
         obits = self.get_output_datatype().bitwidth()
         depth = self.get_nodeattr("NumChannels") // pe
         bram = self.get_nodeattr("ram_style") == "block"
+        comparators = pe * steps * tbits
+        kept = self.rom_bits(1, self.get_hw_compatible_threshold_tensor, tbits, comparators, depth)
         if resource == "ff":
             return {
                 "input_register": pe * ibits,
-                "threshold_register": 0 if bram else pe * steps * tbits,
+                "threshold_register": 0 if bram or depth == 1 else kept,
                 "output_slice": pe * obits,
+                "control": max(1, math.ceil(math.log2(depth))) if depth > 1 else 0,
                 "constant": 1,
             }
-        comparators = pe * steps * tbits
         if depth == 1:
             small = ibits <= 6
             return {
@@ -93,7 +97,7 @@ class Thresholding(HWCustomOp):
             "comparator_bits": comparators,
             "threshold_counts": pe * steps,
             "count_bits": pe * steps * obits,
-            "threshold_rom": 0 if bram else rom_luts(comparators, depth),
+            "threshold_rom": 0 if bram else rom_luts(kept, depth),
             "output_slice": pe * obits,
             "constant": 1,
         }
