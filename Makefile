@@ -24,8 +24,9 @@ sysdeps:
 demo: $(STAMP)
 	$(VENV)/bin/finnflow demo
 
-# one pytest worker per core; a test module stays on one worker, which builds its fixtures once
-PARALLEL := -n auto --dist loadscope
+# one pytest worker per core; a test module stays on one worker, which builds its fixtures once;
+# the slowest tests are listed at the end
+PARALLEL := -n auto --dist loadscope --durations=20
 
 test: $(STAMP) sysdeps
 	$(VENV)/bin/pytest -q $(PARALLEL)

@@ -477,26 +477,31 @@ def measure(layers: list[Layer], work: Path, workers: int) -> None:
 
 
 # ----------------------------------------------------------------------------- networks
-NETWORKS = [
-    ("TFC", "w1a1", 1, 3_125_000),  # 32 cycles/frame at 100 MHz
-    ("TFC", "w1a1", 1, 100_000),
-    ("TFC", "w2a2", 8, 400_000),
-    ("TFC", "w2a2", 8, 100_000),
-    ("SFC", "w1a1", 1, 160_000),
-    ("SFC", "w1a1", 1, 20_000),
-    ("SFC", "w2a2", 8, 40_000),
-    ("SFC", "w2a2", 8, 10_000),
+NETWORKS = [  # (network, precision, input bits, target FPS, width)
+    ("TFC", "w1a1", 1, 3_125_000, 1.0),  # 32 cycles/frame at 100 MHz
+    ("TFC", "w1a1", 1, 100_000, 1.0),
+    ("TFC", "w2a2", 8, 400_000, 1.0),
+    ("TFC", "w2a2", 8, 100_000, 1.0),
+    ("SFC", "w1a1", 1, 160_000, 1.0),
+    ("SFC", "w1a1", 1, 20_000, 1.0),
+    ("SFC", "w2a2", 8, 40_000, 1.0),
+    ("SFC", "w2a2", 8, 10_000, 1.0),
+    ("CNV", "w1a1", 8, 10_000, 0.25),  # the reduced CNV, on CIFAR-10
+    ("CNV", "w2a2", 8, 10_000, 0.25),
 ]
 
 
 def measure_networks(work: Path, workers: int, before: dict) -> list[dict]:
-    dataset, data_dir = ("mnist", str(SHARED_MNIST)) if SHARED_MNIST.is_dir() else ("digits", None)
+    mnist = ("mnist", str(SHARED_MNIST)) if SHARED_MNIST.is_dir() else ("digits", None)
     builds = []
-    for network, precision, input_bits, fps in NETWORKS:
+    for network, precision, input_bits, fps, width in NETWORKS:
+        # CNV finds the shared CIFAR-10 archives itself
+        dataset, data_dir = ("cifar10", None) if network == "CNV" else mnist
         cfg = validate(
             BuildConfig(
-                name=f"{network}-{precision}-{fps}",
+                name=f"{network}-{precision}-{fps}" + (f"-x{width}" if width != 1 else ""),
                 network=network,
+                width=width,
                 precision=precision,
                 input_bits=input_bits,
                 dataset=dataset,
@@ -518,7 +523,8 @@ def measure_networks(work: Path, workers: int, before: dict) -> list[dict]:
         est = estimate_network(model, cfg.clock_mhz)
         rows.append(
             dict(
-                design=f"{cfg.network} {cfg.precision}",
+                design=f"{cfg.network} {cfg.precision}"
+                + (f" (width {cfg.width})" if cfg.width != 1 else ""),
                 cycles_per_frame=est["max_cycles"],
                 estimate={k: est[k] for k in ("lut", "ff", "bram18", "dsp")},
                 measured=res.to_dict(),
@@ -724,8 +730,9 @@ def report(layers, before, after, networks) -> None:
         ]
         for n in networks:
             e, m, b = n["estimate"], n["measured"], n["before"]
+            before = _cell(b["lut"], m["lut"]) if b else "n/a"
             md.append(
-                f"| {n['design']} | {n['cycles_per_frame']} | {_cell(b['lut'], m['lut'])} "
+                f"| {n['design']} | {n['cycles_per_frame']} | {before} "
                 f"| {_cell(e['lut'], m['lut'])} | {_cell(e['ff'], m['ff'])} "
                 f"| {_cell(e['bram18'], m['bram18'])} | {m['dsp']} | {n['synth_seconds']:.0f} |"
             )
