@@ -307,7 +307,7 @@ class MVAU(HWCustomOp):
         tw, _ = self.threshold_memory()
         bram = self.uses_bram()
         thr_layout = self.get_hw_compatible_threshold_tensor
-        thr_kept = self.rom_bits(2, thr_layout, abits, tw, nf) if steps else 0
+        thr_kept = self.rom_bits(2, thr_layout, abits, tw, nf) if steps else 0  # 0: no thresholds
         counters = (nf, sf) if sf & (sf - 1) == 0 else (nf, sf, nf * sf)
         ctrl = sum(max(1, math.ceil(math.log2(n))) for n in counters)
         skid = sf == 1
@@ -326,7 +326,7 @@ class MVAU(HWCustomOp):
                 "weight_register": 0 if bram else ww,
                 "input_register": input_bits,
                 "accumulators": 2 * pe * abits,
-                "threshold_register": 0 if bram or not steps else thr_kept,
+                "threshold_register": 0 if bram else thr_kept,
                 "output_slice": (3 if skid else 2) * pe * obits,
                 "control": ctrl,
                 "constant": 1,
@@ -350,7 +350,7 @@ class MVAU(HWCustomOp):
             "threshold_counts": pe * steps,
             "count_bits": pe * steps * obits,
             "weight_rom": 0 if bram else rom_luts(ww, depth),
-            "threshold_rom": 0 if bram or not steps else rom_luts(thr_kept, nf),
+            "threshold_rom": 0 if bram else rom_luts(thr_kept, nf),
             "input_buffer": lutram_luts(input_bits, sf, dual_port=False)[0] if nf > 1 else 0,
             "output_slice": pe * obits if skid else 0,
             "control": ctrl,
