@@ -209,7 +209,7 @@ def write(rows: list[dict], meta: dict, merge: bool) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--networks", default="TFC,SFC,LFC")
+    ap.add_argument("--networks", default="TFC,SFC,LFC,CNV")
     ap.add_argument("--precisions", default="w1a1,w1a2,w2a2,w4a4")
     ap.add_argument("--boards", default="Pynq-Z1,Ultra96")
     ap.add_argument("--size-fifos", action="store_true", help="size FIFOs from rtlsim")

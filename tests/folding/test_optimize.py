@@ -229,7 +229,8 @@ def test_shipped_folding_runs_at_its_estimate(shared_mnist, verilator_tool, tmp_
     folded = stitch(part.dataflow.transform(ApplyFolding(config, strict=False)))
     folded = folded.transform(ApplyFolding(config))
     est = estimate_network(folded, 100.0, get_board(board))
-    assert est["fits_board"] and est["max_cycles"] == 98  # the I/O bound
+    # within the I/O bound: 6,272 input bits per frame over the 64-bit DMA take 98 cycles
+    assert est["fits_board"] and est["max_cycles"] <= 98
     x = load_dataset("mnist", shared_mnist).x_test[:40]
     x_int = execute(part.preprocess, x)[part.preprocess.graph.output[0].name]
     _, res = simulate_stitched(folded, x_int, tmp_path)
