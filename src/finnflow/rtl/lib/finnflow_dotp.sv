@@ -108,24 +108,29 @@ module finnflow_dotp #(
   );
 
   // ---------------------------------------------------------------- bit planes
-  // plane i of the input (bit i of every lane), shared by all PE
-  reg [IBITS*SIMD-1:0] xpl;
-  integer i, k;
-  always @* begin
-    for (i = 0; i < IBITS; i = i + 1)
-      for (k = 0; k < SIMD; k = k + 1) xpl[i*SIMD+k] = x[k*IBITS+i];
-  end
+  // plane i of the input (bit i of every lane), shared by all PE. The planes are wired with
+  // generate loops: Verilator leaves a procedural loop over more than 64 bits rolled and runs
+  // it bit by bit every cycle
+  wire [IBITS*SIMD-1:0] xpl;
+  genvar i, k;
+  generate
+    for (i = 0; i < IBITS; i = i + 1) begin : g_xplane
+      for (k = 0; k < SIMD; k = k + 1) begin : g_xlane
+        assign xpl[i*SIMD+k] = x[k*IBITS+i];
+      end
+    end
+  endgenerate
 
   // ---------------------------------------------------------------- per output lane
-  genvar p, q, t;
+  genvar p, q, t, j, m;
   generate
     for (p = 0; p < PE; p = p + 1) begin : g_pe
       wire [SIMD*WBITS-1:0] wl = w[p*SIMD*WBITS+:SIMD*WBITS];
-      reg [WBITS*SIMD-1:0] wpl;  // plane j of this row's weights
-      integer j, m;
-      always @* begin
-        for (j = 0; j < WBITS; j = j + 1)
-          for (m = 0; m < SIMD; m = m + 1) wpl[j*SIMD+m] = wl[m*WBITS+j];
+      wire [WBITS*SIMD-1:0] wpl;  // plane j of this row's weights
+      for (j = 0; j < WBITS; j = j + 1) begin : g_wplane
+        for (m = 0; m < SIMD; m = m + 1) begin : g_wlane
+          assign wpl[j*SIMD+m] = wl[m*WBITS+j];
+        end
       end
 
       wire [NPL*CW-1:0] cnt;
