@@ -118,17 +118,16 @@ def main() -> None:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for c in results:
-        for popcounts in POPCOUNTS:
-            runs = [r for r in c["runs"] if r["popcounts"] == popcounts]
+        by = {p: [r for r in c["runs"] if r["popcounts"] == p] for p in POPCOUNTS}
+        ratio = " / ".join(
+            f"{a['verilator_build_seconds'] / b['verilator_build_seconds']:.1f}x"
+            for a, b in zip(by["netlist"], by["model"], strict=True)
+        )
+        for popcounts, runs in by.items():
             build = " / ".join(f"{r['verilator_build_seconds']:.1f}" for r in runs)
             cps = " / ".join(f"{r['sim_cycles_per_second'] / 1e6:.2f}" for r in runs)
             fps = " / ".join(f"{r['sim_frames_per_second']:.0f}" for r in runs)
             exact = all(r["bit_exact"] for r in runs)
-            pairs = zip(c["runs"][::2], c["runs"][1::2], strict=True)
-            ratio = " / ".join(
-                f"{a['verilator_build_seconds'] / b['verilator_build_seconds']:.1f}x"
-                for a, b in pairs
-            )
             rows.append(
                 f"| {c['network']} {c['precision']} at {c['target_fps']:,} FPS | {c['lanes']} "
                 f"| {runs[0]['cycles_per_frame']:g} ({c['estimated_cycles_per_frame']}) "
