@@ -19,6 +19,7 @@ keeps the rows of the results file that this run does not redo.
 import argparse
 import json
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -106,6 +107,7 @@ def run_case(
     size = None
     if size_fifos_too:
         work_dir = work / f"{network}_{precision}_{board.name}"
+        shutil.rmtree(work_dir, ignore_errors=True)  # the sizing time includes its build
 
         def size(folded):
             return sized(folded, part, work_dir, network)
