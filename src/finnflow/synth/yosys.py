@@ -283,11 +283,9 @@ def _script(design: StitchedDesign, family: str, nodsp: bool) -> str:
     """``synth_xilinx -flatten``, with every wire the flattening leaves behind given a private
     name before the rest of the run. The flattened instance ports (tens of thousands in a
     popcount-heavy design, three per LUT6_2 wrapper) would otherwise stay public wires, visited
-    by each of the two dozen ``opt_clean`` passes: TFC w2a2 at 160 cycles/frame synthesizes in
-    81 s instead of 121 s, to the same count of every primitive. Names steer ABC's LUT mapping,
-    so elsewhere the LUT mapping moves (calibration grid: FF, carry, BRAM and DSP counts are
-    identical in all 307 layers; LUT, MUXF7/8 or INV counts differ in 122, LUTs by a median
-    2.6%, -23% to +22%, -0.6% in total); the resource model is calibrated with this script."""
+    by each of the two dozen ``opt_clean`` passes (1.5x the run time on TFC w2a2). Names steer
+    ABC's LUT mapping, so LUT counts differ by a few percent from a run without the renaming;
+    the resource model is calibrated with this script."""
     synth = f"synth_xilinx -family {family} -top {design.top} -flatten" + (
         " -nodsp" if nodsp else ""
     )
