@@ -66,6 +66,17 @@ def test_set_folding_reaches_target(hw_model, target):
             assert inst.get_exp_cycles() <= max(target, 1)
 
 
+def test_set_folding_caps_the_weight_stream_as_finn_does(hw_model):
+    """With FINN's ``mvau_wwidth_max``, an MVAU's SIMD x weight bits (2-bit weights) stays
+    within the cap and PE grows instead, unless the SIMD that crosses the cap reaches the target;
+    without it, SIMD grows to the layer's width."""
+    for target, cap, simd, pe in ((1, 8, 4, 64), (600, 8, 8, 1), (1, None, 64, 64)):
+        model = hw_model.transform(SetFolding(target, mvau_wwidth_max=cap))
+        mvau = getCustomOp(model.get_node_from_name("MVAU_0"))
+        assert mvau.get_weight_datatype().bitwidth() == 2
+        assert (mvau.get_nodeattr("SIMD"), mvau.get_nodeattr("PE")) == (simd, pe)
+
+
 def test_set_folding_turns_on_parallel_windows_when_channels_run_out(tmp_path):
     """A 3-channel first layer cannot reach a tight target by SIMD alone (SIMD <= 3): the
     greedy pass then emits whole windows; a loose target leaves the window serial."""

@@ -110,11 +110,16 @@ class SetFolding(Transformation):
     idea): starting from all ones, each folding parameter in the layer's order (an MVAU's SIMD,
     then PE) grows through the divisors of its dimension until the layer reaches the target.
     A layer that cannot reach the target is fully unfolded; a sliding window at SIMD = channels
-    that is still too slow then emits whole windows (``parallel_window``), as FINN's does."""
+    that is still too slow then emits whole windows (``parallel_window``), as FINN's does.
 
-    def __init__(self, target_cycles: int):
+    ``mvau_wwidth_max`` is FINN's option of that name (FINN's default: 36): SIMD stops growing
+    before SIMD x weight bits exceeds it, unless that SIMD reaches the target, and PE grows
+    instead. None (finnflow's default) lets SIMD grow to the layer's width."""
+
+    def __init__(self, target_cycles: int, mvau_wwidth_max: int | None = None):
         super().__init__()
         self.target = max(1, int(target_cycles))
+        self.wwidth_max = mvau_wwidth_max
 
     def apply(self, model: ModelWrapper):
         for node in hw_nodes(model):
@@ -123,10 +128,16 @@ class SetFolding(Transformation):
             window = "parallel_window" in inst.get_folding_attrs()
             for attr in (*params, *(("parallel_window",) if window else ())):
                 inst.set_nodeattr(attr, 1 if attr in params else 0)
+            capped = self.wwidth_max is not None and hasattr(inst, "get_weight_datatype")
             for attr, dim in params.items():
                 for value in divisors(inst.get_nodeattr(dim)):
+                    previous = inst.get_nodeattr(attr)
                     inst.set_nodeattr(attr, value)
                     if inst.get_exp_cycles() <= self.target:
+                        break
+                    bits = inst.get_weight_datatype().bitwidth() if capped else 0
+                    if attr == "SIMD" and capped and value * bits > self.wwidth_max:
+                        inst.set_nodeattr(attr, previous)
                         break
             if window and inst.get_exp_cycles() > self.target:
                 inst.set_nodeattr("parallel_window", 1)
