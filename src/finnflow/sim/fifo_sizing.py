@@ -28,15 +28,17 @@ words in its memory) and lets a run lower each FIFO's capacity with a plusarg.
    RTL rebuilt.
 4. Shrinking: the reference schedule lets every producer run ahead as far as it can, so a FIFO
    after a producer faster than its consumer holds up to a frame that buys no speed. FIFOs
-   deeper than ``SHRINK_ABOVE`` words (below that, LUT RAM costs the same) are lowered: all of
-   them to 2 at once; else each to 2 beside the others' depths (these runs at once), those that
-   kept the rate together if a run with all of them does, else one at a time; each of the rest,
-   largest first, by a search between 2 and its depth that runs several depths at once (one
-   per job) and ends when the interval is ``2**-SHRINK_STEPS`` of its start. A depth is kept
-   only after a run with it (and every other FIFO at its current depth) ran at exactly ``T``
-   cycles per frame, bit-exact. Deeper never runs slower, so the search is exact to its
-   resolution. The runs share the one binary, so with ``jobs`` cores they take the time of
-   about a ``jobs``-th as many.
+   deeper than ``SHRINK_ABOVE`` words (below that, LUT RAM costs the same) that could give up
+   more than ``SHRINK_BITS`` are lowered: all of them to 2 at once; else each to 2 beside the
+   others' depths (these runs at once), those that kept the rate together if a run with all of
+   them does, else one at a time; each of the rest, largest first, by a bisection over the
+   depths where its cost under the resource model steps up (LUT RAM banks, block RAMs, pointer
+   bits), several at once (one per job). A depth is kept only after a run with it (and every
+   other FIFO at its current depth) ran at exactly ``T`` cycles per frame, bit-exact; every
+   FIFO then drops to its peak in that run (at least 2), which replays the run as step 2
+   argues. Deeper never runs slower, so each FIFO ends at its cheapest depth that keeps the
+   rate beside the others. The runs share the one binary, so with ``jobs`` cores they take the
+   time of about a ``jobs``-th as many.
 
 Frames. Peaks and cycles per frame are those of the periodic steady state, reached once the
 pipeline has filled: each layer settles after the one feeding it, and in a balanced design the
@@ -49,11 +51,12 @@ number of times, until the second half of the frames ends evenly spaced; cycles 
 averaged over that half. Timing does not depend on the data, so the given frames are repeated.
 """
 
+import bisect
 import os
 import re
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -65,7 +68,7 @@ from finnflow.errors import ConfigError, FifoSizingError, UnsupportedOpError
 from finnflow.execute import execute
 from finnflow.folding import ApplyFolding
 from finnflow.hw.base import hw_nodes
-from finnflow.hw.estimate import expected_cycles
+from finnflow.hw.estimate import expected_cycles, node_resources
 from finnflow.hw.stitching import StreamingDataWidthConverter, StreamingFIFO
 from finnflow.rtl.generate import StitchedDesign, generate_rtl
 from finnflow.sim.rtlsim import RtlsimResult, run_design
@@ -76,7 +79,7 @@ _PEAK = re.compile(r"^FINNFLOW_FIFO_PEAK (\S+) (\d+)$", re.MULTILINE)
 DEEP_FRAMES = 4  # reference depth of a FIFO, in frames of its words; 4x more where it filled
 REBUILDS = 2
 SHRINK_ABOVE = 32  # words; a LUT-RAM FIFO of up to 32 words costs the same at any depth
-SHRINK_STEPS = 4  # a shrink search ends at 2**-SHRINK_STEPS of its starting interval
+SHRINK_BITS = 1024  # a FIFO is lowered if it could give up more than this (16 LUTs of LUT RAM)
 LONGER_RUNS = 3  # doublings of a run's frames while its second half is not yet periodic
 MIN_FRAMES = 4  # per run
 SETTLE_FRAMES = 2  # frames after the pipeline filled in which its layers find their phases
@@ -119,9 +122,9 @@ def _with_depths(model: ModelWrapper, depths: dict[str, int]) -> ModelWrapper:
     return model.transform(ApplyFolding({k: {"depth": int(v)} for k, v in depths.items()}))
 
 
-def _frames(model: ModelWrapper, x_int: np.ndarray, frames: int | None) -> np.ndarray:
-    """``frames`` integer input frames [frames, elements], the given ones repeated, checked
-    against the first node's input stream."""
+def _frames(model: ModelWrapper, x_int: np.ndarray, frames: int | None) -> tuple[np.ndarray, int]:
+    """The distinct integer input frames [n, elements] of the first ``frames`` (the given ones,
+    repeated where fewer), checked against the first node's input stream, and ``frames``."""
     nodes = hw_nodes(model)
     first = getCustomOp(nodes[0])
     elements = int(np.prod(first.get_normal_input_shape()[1:]))
@@ -143,13 +146,14 @@ def _frames(model: ModelWrapper, x_int: np.ndarray, frames: int | None) -> np.nd
         frames = sum(not isinstance(getCustomOp(n), stitching) for n in nodes) + 2
     if frames < MIN_FRAMES:
         raise ConfigError(f"frames={frames}: FIFO sizing needs at least {MIN_FRAMES} frames")
-    return x[np.arange(frames) % len(x)].astype(np.int64)
+    return x[:frames].astype(np.int64), frames
 
 
 class _Bench:
-    """Runs of one monitor build on frames repeated from ``base``, each checked bit-exact."""
+    """Runs of one monitor build on frames repeated from ``base``, each checked bit-exact
+    against ``expected`` (a future: the Python execution runs while the RTL builds)."""
 
-    def __init__(self, base, expected, work_dir: Path, period: int):
+    def __init__(self, base, expected: Future, work_dir: Path, period: int):
         self.design: StitchedDesign | None = None
         self.base, self.expected, self.period = base, expected, period
         self.build_dir, self.runs, self.build_seconds = work_dir / "verilator", 0, 0.0
@@ -170,7 +174,7 @@ class _Bench:
         with self.lock:
             self.runs += 1
             self.build_seconds += res.build_seconds
-        if not np.array_equal(res.outputs, self.expected[pick]):
+        if not np.array_equal(res.outputs, self.expected.result()[pick]):
             raise FifoSizingError("the design's outputs differ from the Python execution")
         return res
 
@@ -200,6 +204,11 @@ NO_DEPTH_HELPS = (
 )
 
 
+def _peaks(res: RtlsimResult) -> dict[str, int]:
+    """The monitor's peak of each FIFO in the run ``res``, by FIFO name."""
+    return {m.group(1).rsplit(".", 1)[-1]: int(m.group(2)) for m in _PEAK.finditer(res.stdout)}
+
+
 @dataclass
 class _Reference:
     """The monitor build with FIFOs that never fill and its throttled run."""
@@ -225,74 +234,100 @@ class _Reference:
             return list(pool.map(self.run, trials))
 
 
-def _reference(model: ModelWrapper, base, expected, work_dir: Path, period: int) -> _Reference:
+def _reference(
+    model: ModelWrapper, base, expected, work_dir: Path, period: int, frames: int
+) -> _Reference:
     fifos = [n for n in hw_nodes(model) if isinstance(getCustomOp(n), StreamingFIFO)]
     deep = {n.name: DEEP_FRAMES * getCustomOp(n).get_number_output_values() + 2 for n in fifos}
     bench = _Bench(base, expected, work_dir, period)
     for builds in range(1, REBUILDS + 2):
         bench.design = generate_rtl(_with_depths(model, deep), work_dir / "rtl")
-        res = bench.settled(len(base), frame_interval=period)
-        peaks = {m.group(1).rsplit(".", 1)[-1]: m.groups() for m in _PEAK.finditer(res.stdout)}
-        if sorted(peaks) != sorted(deep):
+        res = bench.settled(frames, frame_interval=period)
+        path = {m.group(1).rsplit(".", 1)[-1]: m.group(1) for m in _PEAK.finditer(res.stdout)}
+        if sorted(path) != sorted(deep):
             raise FifoSizingError(
-                f"the FIFO monitor reported {sorted(peaks)}, not the FIFOs {sorted(deep)}"
+                f"the FIFO monitor reported {sorted(path)}, not the FIFOs {sorted(deep)}"
             )
-        need = {k: int(n) for k, (_, n) in peaks.items()}
+        need = _peaks(res)
         full = [k for k in deep if need[k] >= deep[k]]
         if not full:
-            path = {k: p for k, (p, _) in peaks.items()}
             fill = -(-res.latency_cycles // period)  # frames in flight at once
-            frames = min(len(res.frame_ends), max(MIN_FRAMES, 2 * (fill + SETTLE_FRAMES)))
-            return _Reference(bench, deep, path, need, frames, res.cycles_per_frame, builds)
+            after = min(len(res.frame_ends), max(MIN_FRAMES, 2 * (fill + SETTLE_FRAMES)))
+            return _Reference(bench, deep, path, need, after, res.cycles_per_frame, builds)
         deep.update({k: 4 * deep[k] for k in full})
     raise FifoSizingError(f"FIFOs {full} still filled at depths {[deep[k] for k in full]}")
 
 
+def _cost_steps(op, depth: int) -> list[int]:
+    """The depths from 3 to ``depth`` after which the FIFO ``op`` costs more under the resource
+    model (the deepest of each run of depths of equal cost), ``depth`` last."""
+    saved = op.get_nodeattr("depth")
+    costs = []
+    for d in range(3, depth + 1):
+        op.set_nodeattr("depth", d)
+        costs.append(tuple(node_resources(op).values()))
+    op.set_nodeattr("depth", saved)
+    return [
+        d for d, a, b in zip(range(3, depth + 1), costs, [*costs[1:], None], strict=True) if a != b
+    ]
+
+
 def _shrink(
-    ref: _Reference, depths: dict, width: dict, period: int, res: RtlsimResult, jobs: int
+    ref: _Reference, depths: dict, ops: dict, period: int, res: RtlsimResult, jobs: int
 ) -> tuple[dict, RtlsimResult]:
     """Step 4 of the module docstring: the lowered depths and the run that verified them."""
-    big = sorted(
-        (k for k in depths if depths[k] > SHRINK_ABOVE), key=lambda k: -depths[k] * width[k]
-    )
+    width = {k: op.get_instream_width() for k, op in ops.items()}
 
-    def at_rate(trials: list[dict]) -> list[RtlsimResult | None]:
+    def at_rate(trials: list[dict]) -> list[tuple[dict, RtlsimResult] | None]:
+        """Per trial, None if its run missed the rate, else the depths it verified: every FIFO
+        lowered to its peak in the run (at least 2), which replays the run (step 2)."""
         runs = ref.run_many(trials, jobs)
-        return [run if run.cycles_per_frame == period else None for run in runs]
+        return [
+            ({k: min(t[k], max(2, n)) for k, n in _peaks(run).items()}, run)
+            if run.cycles_per_frame == period
+            else None
+            for t, run in zip(trials, runs, strict=True)
+        ]
 
+    big = sorted(
+        (
+            k
+            for k in depths
+            if depths[k] > SHRINK_ABOVE and (depths[k] - 2) * width[k] > SHRINK_BITS
+        ),
+        key=lambda k: -depths[k] * width[k],
+    )
     if not big:
         return depths, res
-    (run,) = at_rate([{**depths, **dict.fromkeys(big, 2)}])
-    if run:
-        return {**depths, **dict.fromkeys(big, 2)}, run
+    (found,) = at_rate([{**depths, **dict.fromkeys(big, 2)}])
+    if found:
+        return found
     alone = dict(zip(big, at_rate([{**depths, k: 2} for k in big]), strict=True))
     low = [k for k in big if alone[k]]  # each ran at depth 2 beside the others' depths
     both = at_rate([{**depths, **dict.fromkeys(low, 2)}])[0] if len(low) > 1 else None
     if both:
-        depths, res = {**depths, **dict.fromkeys(low, 2)}, both
+        depths, res = both
     else:  # one at a time, each beside the depths kept so far
         start = dict(depths)
         for k in low:
-            run = alone[k] if depths == start else at_rate([{**depths, k: 2}])[0]
-            if run:
-                depths, res = {**depths, k: 2}, run
+            if depths[k] > 2:
+                found = alone[k] if depths == start else at_rate([{**depths, k: 2}])[0]
+                if found:
+                    depths, res = found
     for k in big:
-        if depths[k] == 2:
+        if depths[k] <= SHRINK_ABOVE:
             continue
-        lo, hi = 2, depths[k]  # lo is too shallow, hi runs at rate
-        resolution = max(1, (hi - lo) >> SHRINK_STEPS)
-        while hi - lo > resolution:
-            step = (hi - lo) / (jobs + 1)
-            points = {lo + max(1, round(step * (i + 1))) for i in range(jobs)}  # all above lo
-            mids = sorted(m for m in points if m < hi)
-            if not mids:
-                break
-            runs = at_rate([{**depths, k: m} for m in mids])
-            passed = [(m, r) for m, r in zip(mids, runs, strict=True) if r]
+        steps = _cost_steps(ops[k], depths[k])
+        lo, hi = -1, len(steps) - 1  # steps[lo] is too shallow (-1: depth 2), steps[hi] at rate
+        while hi - lo > 1:
+            picks = {lo + max(1, round((hi - lo) * (i + 1) / (jobs + 1))) for i in range(jobs)}
+            picks = sorted(i for i in picks if i < hi)
+            runs = at_rate([{**depths, k: steps[i]} for i in picks])
+            passed = [found for found in runs if found]
             if passed:
-                hi, run = passed[0]
-                depths, res = {**depths, k: hi}, run
-            lo = max([lo] + [m for m, r in zip(mids, runs, strict=True) if not r and m < hi])
+                depths, res = passed[0]
+                hi = bisect.bisect_left(steps, depths[k])
+            lo = max([lo] + [i for i, r in zip(picks, runs, strict=True) if not r and i < hi])
     return depths, res
 
 
@@ -322,10 +357,17 @@ def size_fifos(
         raise ConfigError(
             "the dataflow graph has no StreamingFIFO: stitch it first (finnflow.transforms.stitch)"
         )
-    base = _frames(model, x_int, frames)
-    expected = execute(model, base)[model.graph.output[0].name].reshape(len(base), -1)
+    base, frames = _frames(model, x_int, frames)
     period = expected_cycles(model)
-    ref = _reference(model, base, expected.astype(np.int64), Path(work_dir), period)
+    with ThreadPoolExecutor(1) as pool:
+        expected = pool.submit(
+            lambda: (
+                execute(model, base)[model.graph.output[0].name]
+                .reshape(len(base), -1)
+                .astype(np.int64)
+            )
+        )
+        ref = _reference(model, base, expected, Path(work_dir), period, frames)
     depths = {k: max(2, n) for k, n in ref.need.items()}
     res = ref.run(depths)
     if res.cycles_per_frame != period:
@@ -340,7 +382,7 @@ def size_fifos(
     ops = {n.name: getCustomOp(n) for n in fifos}
     width = {k: op.get_instream_width() for k, op in ops.items()}
     jobs = jobs or os.cpu_count() or 1
-    depths, res = _shrink(ref, depths, width, period, res, jobs)
+    depths, res = _shrink(ref, depths, ops, period, res, jobs)
     before = {k: op.get_nodeattr("depth") for k, op in ops.items()}
     report = FifoSizingReport(
         fifos=[FifoDepth(k, width[k], before[k], depths[k]) for k in ops],
