@@ -129,14 +129,14 @@ class SetFolding(Transformation):
             for attr in (*params, *(("parallel_window",) if window else ())):
                 inst.set_nodeattr(attr, 1 if attr in params else 0)
             capped = self.wwidth_max is not None and hasattr(inst, "get_weight_datatype")
+            wbits = inst.get_weight_datatype().bitwidth() if capped else 0
             for attr, dim in params.items():
                 for value in divisors(inst.get_nodeattr(dim)):
                     previous = inst.get_nodeattr(attr)
                     inst.set_nodeattr(attr, value)
                     if inst.get_exp_cycles() <= self.target:
                         break
-                    bits = inst.get_weight_datatype().bitwidth() if capped else 0
-                    if attr == "SIMD" and capped and value * bits > self.wwidth_max:
+                    if attr == "SIMD" and capped and value * wbits > self.wwidth_max:
                         inst.set_nodeattr(attr, previous)
                         break
             if window and inst.get_exp_cycles() > self.target:
