@@ -143,8 +143,13 @@ def write_mems(c: Cfg, wenc, thr, abits, d):
     lines = []
     for a in range(nf):
         for s in range(sf):
-            lanes = [wenc[a * c.pe + p, s * c.simd + k] for p in range(c.pe) for k in range(c.simd)]
-            lines.append(f"{pack(lanes, wb):x}\n")
+            rows = [wenc[a * c.pe + p, s * c.simd : (s + 1) * c.simd] for p in range(c.pe)]
+            if c.res_type == "dsp":  # lane by lane
+                lanes, bits = [v for row in rows for v in row], wb
+            else:  # each row as wb bit planes of SIMD lanes
+                lanes = [(v >> j) & 1 for row in rows for j in range(wb) for v in row]
+                bits = 1
+            lines.append(f"{pack(lanes, bits):x}\n")
     wf = d / "weights.mem"
     wf.write_text("".join(lines))
     tf = d / "thresh.mem"

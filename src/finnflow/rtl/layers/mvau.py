@@ -61,8 +61,13 @@ class MVAURtl(RtlLayer):
         return [self.instance("finnflow_mvau", params)]
 
     def _weights(self, rtl_dir, words, wbits: int, wsigned: bool) -> str:
-        """The weight memory file: two's complement, or for the DSP datapath signed weights
-        with their sign bit inverted (``w + 2**(wbits-1)``, non-negative)."""
-        if self.op.uses_dsp() and wsigned:
-            return self.write_memory(rtl_dir, "weights", wbits, False, words + (1 << (wbits - 1)))
-        return self.write_memory(rtl_dir, "weights", wbits, wsigned, words)
+        """The weight memory file (layout in ``finnflow_mvau``): for the LUT datapath each PE's
+        weights as ``wbits`` bit planes of SIMD lanes (two's complement), for the DSP datapath
+        lane by lane, signed weights with their sign bit inverted (``w + 2**(wbits-1)``)."""
+        if self.op.uses_dsp():
+            offset = (1 << (wbits - 1)) if wsigned else 0
+            return self.write_memory(rtl_dir, "weights", wbits, False, words + offset)
+        pe, simd = self.op.get_nodeattr("PE"), self.op.get_nodeattr("SIMD")
+        lanes = np.asarray(words, dtype=np.int64).reshape(len(words), pe, 1, simd)
+        planes = (lanes >> np.arange(wbits)[:, None]) & 1  # [word, pe, plane, lane]
+        return self.write_memory(rtl_dir, "weights", 1, False, planes.reshape(len(words), -1))

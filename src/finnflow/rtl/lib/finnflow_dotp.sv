@@ -1,8 +1,10 @@
 // finnflow_dotp: PE dot products of one SIMD-lane input vector, as bit-plane popcounts.
 //
 // y[p] = sum_k x[k] * w[p][k] modulo 2**OBITS (two's complement). Lane k of x is
-// x[k*IBITS +: IBITS]; lane k of row p of w is w[(p*SIMD+k)*WBITS +: WBITS]. Encodings as in
-// finnflow_mvau: WBIPOLAR (w bit 1 -> +1, 0 -> -1), BINARY_XNOR (product XNOR(x, w) in {0, 1}).
+// x[k*IBITS +: IBITS]; w holds each row's weights as bit planes: bit j of w[p][k] is
+// w[(p*WBITS+j)*SIMD + k] (the weight memory is written so: a simulator then needs no bit
+// gather per cycle). Encodings as in finnflow_mvau: WBIPOLAR (w bit 1 -> +1, 0 -> -1),
+// BINARY_XNOR (product XNOR(x, w) in {0, 1}).
 //
 // A product of an IBITS- and a WBITS-bit number is a signed sum of bit products
 // x[i] & w[j] * 2**(i+j) (the two's-complement MSB weighs -2**(IBITS-1)), so a dot product is a
@@ -122,16 +124,10 @@ module finnflow_dotp #(
   endgenerate
 
   // ---------------------------------------------------------------- per output lane
-  genvar p, q, t, j, m;
+  genvar p, q, t;
   generate
     for (p = 0; p < PE; p = p + 1) begin : g_pe
-      wire [SIMD*WBITS-1:0] wl = w[p*SIMD*WBITS+:SIMD*WBITS];
-      wire [WBITS*SIMD-1:0] wpl;  // plane j of this row's weights
-      for (j = 0; j < WBITS; j = j + 1) begin : g_wplane
-        for (m = 0; m < SIMD; m = m + 1) begin : g_wlane
-          assign wpl[j*SIMD+m] = wl[m*WBITS+j];
-        end
-      end
+      wire [WBITS*SIMD-1:0] wpl = w[p*WBITS*SIMD+:WBITS*SIMD];  // plane j: bits [j*SIMD +: SIMD]
 
       wire [NPL*CW-1:0] cnt;
       for (q = 0; q < NPL; q = q + 1) begin : g_plane

@@ -5,8 +5,10 @@
 // SIMD*IBITS bits, lane s in bits [s*IBITS +: IBITS]) is read once, during nf = 0, buffered,
 // and reused for nf > 0. Output: NF words of PE*OBITS bits per vector, lane p = row nf*PE+p.
 //
-// Weight memory: depth NF*SF, word PE*SIMD*WBITS at address nf*SF+sf, with
-// bits [(p*SIMD+s)*WBITS +: WBITS] = W[nf*PE+p][sf*SIMD+s].
+// Weight memory: depth NF*SF, word PE*SIMD*WBITS at address nf*SF+sf, row p's weights in bits
+// [p*SIMD*WBITS +: SIMD*WBITS]: RES_TYPE "lut" as WBITS bit planes (bit j of W[nf*PE+p][sf*SIMD+s]
+// at bit (p*WBITS+j)*SIMD + s, the planes finnflow_dotp counts), "dsp" lane by lane
+// (bits [(p*SIMD+s)*WBITS +: WBITS] = W[nf*PE+p][sf*SIMD+s]).
 // Threshold memory (N_THRES > 0): depth NF, word PE*N_THRES*ABITS,
 // bits [(p*N_THRES+t)*ABITS +: ABITS] = T[nf*PE+p][t] (signed, ascending in t).
 // Encodings: WBIPOLAR (WBITS = 1): w bit 1 -> +1, 0 -> -1. BINARY_XNOR (IBITS = WBITS = 1):
