@@ -82,6 +82,22 @@ def pack(values, bits: int, signed: bool = False) -> int:
     return word
 
 
+def hex_words(rows, bits: int, signed: bool = False) -> list[str]:
+    """Each row of ``rows`` [n, lanes] packed as :func:`pack` packs it, as ``ceil(lanes * bits
+    / 4)`` hex digits (memory files): vectorized, for memories of millions of bits."""
+    rows = np.asarray(rows, dtype=np.int64)
+    rows = rows.reshape(len(rows), -1)
+    lo, hi = bit_range(bits, signed)
+    bad = rows[(rows < lo) | (rows > hi)]
+    if bad.size:
+        kind = "signed" if signed else "unsigned"
+        raise ValueError(f"value {bad[0]} does not fit in {bits} {kind} bits")
+    lsb_first = ((rows[:, :, None] >> np.arange(bits)) & 1).astype(np.uint8).reshape(len(rows), -1)
+    digits = max(1, -(-lsb_first.shape[1] // 4))
+    data = np.packbits(lsb_first, axis=1, bitorder="little")  # little-endian bytes
+    return [row[::-1].tobytes().hex()[-digits:] for row in data]
+
+
 def unpack(word: int, lanes: int, bits: int, signed: bool = False) -> list[int]:
     """Split a word into ``lanes`` integers of ``bits`` bits, element 0 from the LSBs."""
     mask = (1 << bits) - 1

@@ -5,12 +5,11 @@ their parameters and the memory files they read. A mapping is registered by op c
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
 from finnflow.errors import UnsupportedOpError
-from finnflow.streams import pack
+from finnflow.streams import hex_words
 
 
 @dataclass
@@ -46,9 +45,8 @@ class RtlLayer:
         name, relative to ``rtl_dir``."""
         if words is None:
             words = self.op.get_memory_images(self.model)[image]
-        digits = max(1, -(-words.shape[1] * bits // 4))
         name = f"{self.node.name}_{image}.mem"
-        text = "".join(f"{pack(row, bits, signed):0{digits}x}\n" for row in np.asarray(words))
+        text = "".join(f"{word}\n" for word in hex_words(words, bits, signed))
         (Path(rtl_dir) / name).write_text(text)
         return name
 
