@@ -3,6 +3,7 @@ frame, bit-exact, with no more FIFO bits than one frame per FIFO, and FIFOs that
 lowered; the FIFO monitor leaves simulation unchanged, and its capacity limit behaves as a FIFO
 of that depth."""
 
+import dataclasses
 import importlib
 import shutil
 
@@ -20,6 +21,7 @@ from finnflow.folding import ApplyFolding
 from finnflow.hw.base import hw_nodes
 from finnflow.hw.estimate import estimate_network
 from finnflow.rtl import LIB_DIR, generate_rtl
+from finnflow.sim import fifo_sizing
 from finnflow.sim import verilator as vl
 from finnflow.sim.fifo_sizing import MONITOR, size_fifos
 from finnflow.sim.rtlsim import run_design, simulate_stitched
@@ -167,6 +169,109 @@ def test_shrinking_lowers_fifos_that_buy_no_speed(build_dir, digits, tmp_path, v
     _, result = simulate_stitched(sized, x_int, tmp_path / "rtl")
     assert result.cycles_per_frame == report.expected_cycles
     assert np.array_equal(result.outputs, _python(model, x_int).astype(np.int64))
+
+
+# MVAU_1 is the slowest layer (1024 cycles per frame) and bursty; with every FIFO at depth 2 it
+# runs at 1470, and the FIFO before the last MVAU keeps tens of words (found by trying foldings)
+SEARCHED = {
+    "ConvolutionInputGenerator_0": {"SIMD": 1},
+    "MVAU_0": {"PE": 2, "SIMD": 9},
+    "ConvolutionInputGenerator_1": {"SIMD": 8},
+    "MVAU_1": {"PE": 1, "SIMD": 24},
+    "MVAU_2": {"PE": 1, "SIMD": 1},
+}
+
+
+@pytest.fixture(scope="module")
+def searched(build_dir, digits):
+    """The padded, strided conv network on digits, folded as ``SEARCHED``, its integer inputs,
+    and its FIFOs sized with trials of the full length: every FIFO above 2 words is searched
+    (``SHRINK_ABOVE`` and ``SHRINK_BITS`` lowered), as CNV's are on a board."""
+    cfg = conv_config("w2a2", 8, LAYERS, fifo_sizing=False)
+    out = build_dir / "fifo-search"
+    run_build(cfg, out, stop_step="partition")
+    model = stitch(load_model(out / "dataflow.onnx").transform(ApplyFolding(SEARCHED)))
+    pre = load_model(out / "preprocess.onnx")
+    x_int = execute(pre, digits.x_test[:FRAMES])[pre.graph.output[0].name]
+    with pytest.MonkeyPatch.context() as mp:
+        _search_everything(mp)
+        trials = _trial_frames(mp)
+
+        def full_length(*args):
+            ref = real_reference(*args)
+            ref.search_frames = ref.frames
+            return ref
+
+        real_reference = fifo_sizing._reference
+        mp.setattr(fifo_sizing, "_reference", full_length)
+        sized, report = size_fifos(model, x_int, build_dir / "fifo-search-sizing")
+    assert len(trials) == 1  # one search, of the full length
+    return model, x_int, _depths(sized), report
+
+
+def _search_everything(mp) -> None:
+    mp.setattr(fifo_sizing, "SHRINK_ABOVE", 2)
+    mp.setattr(fifo_sizing, "SHRINK_BITS", 0)
+
+
+def _trial_frames(mp) -> list[int]:
+    """The frames of each search's trials, as the searches are made."""
+    frames, real_shrink = [], fifo_sizing._shrink
+
+    def shrink(*args):
+        frames.append(args[-1])
+        return real_shrink(*args)
+
+    mp.setattr(fifo_sizing, "_shrink", shrink)
+    return frames
+
+
+def test_short_trials_keep_what_full_length_trials_keep(searched, tmp_path, monkeypatch):
+    """Shrinking trials shorter than the verifying runs lower the same FIFOs to the same depths
+    as trials of the full length (with every FIFO at 2 the design is slower, so the search runs
+    alone and bisection trials), and the sized RTL itself runs at the estimate, bit-exact."""
+    model, x_int, full_depths, full_report = searched
+    _search_everything(monkeypatch)
+    trials = _trial_frames(monkeypatch)
+    sized, report = size_fifos(model, x_int, tmp_path / "sizing")
+    assert len(trials) == 1 and trials[0] < report.frames == full_report.frames
+    assert _depths(sized) == full_depths
+    assert any(d > 2 for d in full_depths.values())
+    assert sum(f.depth_after < f.depth_before for f in report.fifos) > 1
+    assert report.cycles_per_frame == report.expected_cycles
+    _, result = simulate_stitched(sized, x_int, tmp_path / "rtl")
+    assert result.cycles_per_frame == report.expected_cycles
+    assert np.array_equal(result.outputs, _python(model, x_int).astype(np.int64))
+
+
+def test_a_stall_the_short_trials_missed_repeats_the_search(searched, tmp_path, monkeypatch):
+    """If the full-length run of the depths the short trials kept misses the rate (here its
+    result is made one cycle per frame slower: a stall that shows only after the trials' frames),
+    the search is made again with trials of the full length, and its depths are the result."""
+    model, x_int, full_depths, full_report = searched
+    _search_everything(monkeypatch)
+    searches, real_shrink, real_run = [], fifo_sizing._shrink, fifo_sizing._Reference.run
+
+    def shrink(*args):
+        out = real_shrink(*args)
+        searches.append((args[-1], out[0]))
+        return out
+
+    def run(self, depths=None, frames=0):
+        res = real_run(self, depths, frames)
+        if len(searches) == 1 and depths == searches[0][1] and not frames:
+            searches.append("slowed")
+            return dataclasses.replace(res, cycles_per_frame=res.cycles_per_frame + 1)
+        return res
+
+    monkeypatch.setattr(fifo_sizing, "_shrink", shrink)
+    monkeypatch.setattr(fifo_sizing._Reference, "run", run)
+    sized, report = size_fifos(model, x_int, tmp_path / "sizing")
+    (short, _), slowed, (full, _) = searches  # the short search, then the full-length one
+    assert slowed == "slowed" and short < full == full_report.frames
+    assert _depths(sized) == full_depths
+    assert report.cycles_per_frame == report.expected_cycles
+    assert report.runs > full_report.runs
 
 
 def test_bad_input(small, tmp_path, monkeypatch):

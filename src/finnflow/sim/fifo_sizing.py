@@ -29,16 +29,18 @@ words in its memory) and lets a run lower each FIFO's capacity with a plusarg.
 4. Shrinking: the reference schedule lets every producer run ahead as far as it can, so a FIFO
    after a producer faster than its consumer holds up to a frame that buys no speed. FIFOs
    deeper than ``SHRINK_ABOVE`` words (below that, LUT RAM costs the same) that could give up
-   more than ``SHRINK_BITS`` are lowered: all of them to 2 at once; else each to 2 beside the
-   others' depths (these runs at once), those that kept the rate together if a run with all of
-   them does, else one at a time; each of the rest, largest first, by a bisection over the
-   depths where its cost under the resource model steps up (LUT RAM banks, block RAMs, pointer
-   bits), several at once (one per job). A depth is kept only after a run with it (and every
-   other FIFO at its current depth) ran at exactly ``T`` cycles per frame, bit-exact; every
-   FIFO then drops to its peak in that run (at least 2), which replays the run as step 2
-   argues. Deeper never runs slower, so each FIFO ends at its cheapest depth that keeps the
-   rate beside the others. The runs share the one binary, so with ``jobs`` cores they take the
-   time of about a ``jobs``-th as many.
+   more than ``SHRINK_BITS`` are lowered: all of them to 2 at once (a run beside step 3's); else
+   each to 2 beside the others' depths (these runs at once), those that kept the rate together
+   if a run with all of them does, else one at a time; each of the rest, largest first, by a
+   bisection over the depths where its cost under the resource model steps up (LUT RAM banks,
+   block RAMs, pointer bits), several at once (one per job). A depth is kept only after a run
+   with it (and every other FIFO at its current depth) ran at exactly ``T`` cycles per frame,
+   bit-exact; every FIFO then drops to its peak in that run (at least 2), which replays the run
+   as step 2 argues. Deeper never runs slower, so each FIFO ends at its cheapest depth that
+   keeps the rate beside the others. The trials after the first are shorter runs (see Frames);
+   a run of the full length verifies the depths they kept, and if it misses the rate the search
+   is made again with runs of the full length. The runs share the one binary, so with ``jobs``
+   cores they take the time of about a ``jobs``-th as many.
 
 Frames. Peaks and cycles per frame are those of the periodic steady state, reached once the
 pipeline has filled: each layer settles after the one feeding it, and in a balanced design the
@@ -46,9 +48,12 @@ frames can end a cycle late for a few frames while the layers find their phases.
 run starts with ``layers + 2`` frames (layers: nodes other than FIFOs and converters); the runs
 after it with twice the frames in flight at once (its latency over ``T``, rounded up) plus
 ``SETTLE_FRAMES``, at least ``MIN_FRAMES``, and no more than the reference took: a deep pipeline
-of short layers holds a frame or two, not one per layer. Every run doubles its frames, a bounded
-number of times, until the second half of the frames ends evenly spaced; cycles per frame are
-averaged over that half. Timing does not depend on the data, so the given frames are repeated.
+of short layers holds a frame or two, not one per layer. Shrinking trials take the frames in
+flight plus ``SETTLE_FRAMES`` (at least ``MIN_FRAMES``): a trial only chooses what to try next,
+and in the designs measured (CNV and FC, on both boards) every run's frames ended evenly spaced
+from the first on. Every run doubles its frames, a bounded number of times, until the second
+half of the frames ends evenly spaced; cycles per frame are averaged over that half. Timing does
+not depend on the data, so the given frames are repeated.
 """
 
 import bisect
@@ -217,21 +222,25 @@ class _Reference:
     deep: dict[str, int]  # per FIFO: its depth in the build
     path: dict[str, str]  # per FIFO: its instance path
     need: dict[str, int]  # per FIFO: the monitor's peak
-    frames: int  # of the settled run
+    frames: int  # of a verifying run
+    search_frames: int  # of a shrinking trial
     cycles_per_frame: float
     builds: int
 
-    def run(self, depths: dict[str, int] | None = None) -> RtlsimResult:
-        """An unthrottled run, each FIFO's capacity lowered to ``depths`` (default: none)."""
+    def run(self, depths: dict[str, int] | None = None, frames: int = 0) -> RtlsimResult:
+        """An unthrottled run of ``frames`` (default: a verifying run's), each FIFO's capacity
+        lowered to ``depths`` (default: none)."""
         limits = {f"FINNFLOW_FIFO_DEPTH_{self.path[k]}": d for k, d in (depths or {}).items()}
-        return self.bench.settled(self.frames, plusargs=limits)
+        return self.bench.settled(frames or self.frames, plusargs=limits)
 
-    def run_many(self, trials: list[dict[str, int]], jobs: int) -> list[RtlsimResult]:
+    def run_many(
+        self, trials: list[dict[str, int]], jobs: int, frames: int = 0
+    ) -> list[RtlsimResult]:
         """:meth:`run` for each of ``trials``, up to ``jobs`` simulations at once."""
         if jobs <= 1 or len(trials) <= 1:
-            return [self.run(t) for t in trials]
+            return [self.run(t, frames) for t in trials]
         with ThreadPoolExecutor(min(jobs, len(trials))) as pool:
-            return list(pool.map(self.run, trials))
+            return list(pool.map(lambda t: self.run(t, frames), trials))
 
 
 def _reference(
@@ -253,7 +262,8 @@ def _reference(
         if not full:
             fill = -(-res.latency_cycles // period)  # frames in flight at once
             after = min(len(res.frame_ends), max(MIN_FRAMES, 2 * (fill + SETTLE_FRAMES)))
-            return _Reference(bench, deep, path, need, after, res.cycles_per_frame, builds)
+            search = min(after, max(MIN_FRAMES, fill + SETTLE_FRAMES))
+            return _Reference(bench, deep, path, need, after, search, res.cycles_per_frame, builds)
         deep.update({k: 4 * deep[k] for k in full})
     raise FifoSizingError(f"FIFOs {full} still filled at depths {[deep[k] for k in full]}")
 
@@ -272,24 +282,9 @@ def _cost_steps(op, depth: int) -> list[int]:
     ]
 
 
-def _shrink(
-    ref: _Reference, depths: dict, ops: dict, width: dict, period: int, res: RtlsimResult, jobs: int
-) -> tuple[dict, RtlsimResult]:
-    """Step 4 of the module docstring: the lowered depths and the run that verified them
-    (``ops``, ``width``: each FIFO's op and stream bits)."""
-
-    def at_rate(trials: list[dict]) -> list[tuple[dict, RtlsimResult] | None]:
-        """Per trial, None if its run missed the rate, else the depths it verified: every FIFO
-        lowered to its peak in the run (at least 2), which replays the run (step 2)."""
-        runs = ref.run_many(trials, jobs)
-        return [
-            ({k: min(t[k], max(2, n)) for k, n in _peaks(run).items()}, run)
-            if run.cycles_per_frame == period
-            else None
-            for t, run in zip(trials, runs, strict=True)
-        ]
-
-    big = sorted(
+def _big(depths: dict, width: dict) -> list[str]:
+    """The FIFOs worth lowering (step 4), the most bits first."""
+    return sorted(
         (
             k
             for k in depths
@@ -297,11 +292,34 @@ def _shrink(
         ),
         key=lambda k: -depths[k] * width[k],
     )
-    if not big:
-        return depths, res
-    (found,) = at_rate([{**depths, **dict.fromkeys(big, 2)}])
-    if found:
-        return found
+
+
+def _kept(trial: dict, run: RtlsimResult, period: int) -> tuple[dict, RtlsimResult] | None:
+    """None if ``run`` (of the depths ``trial``) missed the rate, else the depths it verified:
+    every FIFO lowered to its peak in the run (at least 2), which replays the run (step 2)."""
+    if run.cycles_per_frame != period:
+        return None
+    return {k: min(trial[k], max(2, n)) for k, n in _peaks(run).items()}, run
+
+
+def _shrink(
+    ref: _Reference,
+    depths: dict,
+    big: list[str],
+    ops: dict,
+    period: int,
+    res: RtlsimResult,
+    jobs: int,
+    frames: int,
+) -> tuple[dict, RtlsimResult]:
+    """Step 4 of the module docstring after the run with all of ``big`` at depth 2 missed the
+    rate: the lowered depths and the run that kept them, trials of ``frames`` (``ops``: each
+    FIFO's op)."""
+
+    def at_rate(trials: list[dict]) -> list[tuple[dict, RtlsimResult] | None]:
+        runs = ref.run_many(trials, jobs, frames)
+        return [_kept(t, run, period) for t, run in zip(trials, runs, strict=True)]
+
     alone = dict(zip(big, at_rate([{**depths, k: 2} for k in big]), strict=True))
     low = [k for k in big if alone[k]]  # each ran at depth 2 beside the others' depths
     both = at_rate([{**depths, **dict.fromkeys(low, 2)}])[0] if len(low) > 1 else None
@@ -368,8 +386,13 @@ def size_fifos(
             )
         )
         ref = _reference(model, base, expected, Path(work_dir), period, frames)
+    ops = {n.name: getCustomOp(n) for n in fifos}
+    width = {k: op.get_instream_width() for k, op in ops.items()}
+    jobs = jobs or os.cpu_count() or 1
     depths = {k: max(2, n) for k, n in ref.need.items()}
-    res = ref.run(depths)
+    big = _big(depths, width)
+    low = {**depths, **dict.fromkeys(big, 2)}
+    res, *low_run = ref.run_many([depths, low] if big else [depths], jobs)
     if res.cycles_per_frame != period:
         _check_rate(ref.run(), period, "with FIFOs that never fill", NO_DEPTH_HELPS)
     for _ in range(retries):
@@ -379,10 +402,17 @@ def size_fifos(
         res = ref.run(depths)
     why = f"the depths were doubled {retries} times from the reference run's peaks"
     _check_rate(res, period, f"with FIFO depths {depths}", why)
-    ops = {n.name: getCustomOp(n) for n in fifos}
-    width = {k: op.get_instream_width() for k, op in ops.items()}
-    jobs = jobs or os.cpu_count() or 1
-    depths, res = _shrink(ref, depths, ops, width, period, res, jobs)
+    found = _kept(low, low_run[0], period) if big else None
+    if found:
+        depths, res = found
+    elif big:  # trials of search_frames; what they kept is verified by a run of frames
+        args = (ops, period, res, jobs)
+        trial, run = _shrink(ref, depths, big, *args, ref.search_frames)
+        if trial == depths or ref.search_frames == ref.frames:
+            depths, res = trial, run
+        else:
+            found = _kept(trial, ref.run(trial), period)
+            depths, res = found or _shrink(ref, depths, big, *args, ref.frames)
     before = {k: op.get_nodeattr("depth") for k, op in ops.items()}
     report = FifoSizingReport(
         fifos=[FifoDepth(k, width[k], before[k], depths[k]) for k in ops],
