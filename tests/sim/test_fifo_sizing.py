@@ -5,6 +5,7 @@ of that depth."""
 
 import dataclasses
 import importlib
+import re
 import shutil
 
 import numpy as np
@@ -233,8 +234,12 @@ def test_short_trials_keep_what_full_length_trials_keep(searched, tmp_path, monk
     model, x_int, full_depths, full_report = searched
     _search_everything(monkeypatch)
     trials = _trial_frames(monkeypatch)
-    sized, report = size_fifos(model, x_int, tmp_path / "sizing")
+    lines = []
+    sized, report = size_fifos(model, x_int, tmp_path / "sizing", log=lines.append)
     assert len(trials) == 1 and trials[0] < report.frames == full_report.frames
+    assert f"trials of {trials[0]} frames" in lines[1]
+    kept = [rf"{f.name} \d+ -> {f.depth_after}\b" for f in report.fifos if f.depth_after > 2]
+    assert kept and all(re.search(k, lines[-1]) for k in kept)
     assert _depths(sized) == full_depths
     assert any(d > 2 for d in full_depths.values())
     assert sum(f.depth_after < f.depth_before for f in report.fifos) > 1
@@ -266,9 +271,11 @@ def test_a_stall_the_short_trials_missed_repeats_the_search(searched, tmp_path, 
 
     monkeypatch.setattr(fifo_sizing, "_shrink", shrink)
     monkeypatch.setattr(fifo_sizing._Reference, "run", run)
-    sized, report = size_fifos(model, x_int, tmp_path / "sizing")
+    lines = []
+    sized, report = size_fifos(model, x_int, tmp_path / "sizing", log=lines.append)
     (short, _), slowed, (full, _) = searches  # the short search, then the full-length one
     assert slowed == "slowed" and short < full == full_report.frames
+    assert f"lowering again with trials of {full} frames" in lines[-2]
     assert _depths(sized) == full_depths
     assert report.cycles_per_frame == report.expected_cycles
     assert report.runs > full_report.runs

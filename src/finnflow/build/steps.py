@@ -263,7 +263,7 @@ def _size_fifos(b: Build) -> dict | None:
             return None
     x, source = dataflow_inputs(b, FIFO_SIZING_FRAMES)
     log(f"fifo sizing: rtlsim with FIFOs that never fill, on {len(x)} frames ({source})")
-    b.folded, report = size_fifos(b.folded, x, b.out / "fifo_sizing")
+    b.folded, report = size_fifos(b.folded, x, b.out / "fifo_sizing", log=log)
     log(
         f"fifo sizing: {len(report.fifos)} FIFOs, {report.bits_before} -> {report.bits_after} "
         f"bits, {report.cycles_per_frame:g} cycles/frame (expected {report.expected_cycles}) "

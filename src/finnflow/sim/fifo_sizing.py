@@ -61,6 +61,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -357,14 +358,15 @@ def size_fifos(
     frames: int | None = None,
     retries: int = 2,
     jobs: int | None = None,
+    log: Callable[[str], None] = lambda line: None,
 ) -> tuple[ModelWrapper, FifoSizingReport]:
     """Set every StreamingFIFO's ``depth`` in the stitched, folded dataflow graph ``model`` to the
     smallest that keeps the design at its expected cycles per frame (see the module docstring),
     from rtlsim on the integer input frames ``x_int``, repeated to ``frames`` or more (by default
     layers + 2). RTL and the Verilator build go under ``work_dir``; up to ``jobs`` simulations
-    run at once (default: one per CPU core). Returns the sized model (a
-    copy) and the report; raises FifoSizingError rather than return a design slower than
-    expected, ToolNotFoundError without Verilator."""
+    run at once (default: one per CPU core); ``log`` gets a line per step. Returns the sized
+    model (a copy) and the report; raises FifoSizingError rather than return a design slower
+    than expected, ToolNotFoundError without Verilator."""
     t0 = time.time()
     find_verilator()
     nodes = hw_nodes(model)
@@ -392,6 +394,11 @@ def size_fifos(
     depths = {k: max(2, n) for k, n in ref.need.items()}
     big = _big(depths, width)
     low = {**depths, **dict.fromkeys(big, 2)}
+    log(
+        f"fifo sizing: built in {ref.bench.build_seconds:.1f} s; the throttled run's peaks "
+        f"take {sum(depths[k] * width[k] for k in ops)} bits"
+        + (f", {len(big)} FIFOs to lower ({', '.join(big)})" if big else "")
+    )
     res, *low_run = ref.run_many([depths, low] if big else [depths], jobs)
     if res.cycles_per_frame != period:
         _check_rate(ref.run(), period, "with FIFOs that never fill", NO_DEPTH_HELPS)
@@ -402,17 +409,27 @@ def size_fifos(
         res = ref.run(depths)
     why = f"the depths were doubled {retries} times from the reference run's peaks"
     _check_rate(res, period, f"with FIFO depths {depths}", why)
-    found = _kept(low, low_run[0], period) if big else None
+    found, start = _kept(low, low_run[0], period) if big else None, dict(depths)
     if found:
         depths, res = found
+        log(f"fifo sizing: {', '.join(big)} all keep the rate at depth 2")
     elif big:  # trials of search_frames; what they kept is verified by a run of frames
+        log(f"fifo sizing: lowering them, trials of {ref.search_frames} frames")
         args = (ops, period, res, jobs)
         trial, run = _shrink(ref, depths, big, *args, ref.search_frames)
         if trial == depths or ref.search_frames == ref.frames:
             depths, res = trial, run
         else:
-            found = _kept(trial, ref.run(trial), period)
+            verify = ref.run(trial)
+            found = _kept(trial, verify, period)
+            if not found:
+                log(
+                    f"fifo sizing: over {ref.frames} frames the depths the trials kept run at "
+                    f"{verify.cycles_per_frame:g} cycles/frame; lowering again with trials of "
+                    f"{ref.frames} frames"
+                )
             depths, res = found or _shrink(ref, depths, big, *args, ref.frames)
+        log("fifo sizing: " + ", ".join(f"{k} {start[k]} -> {depths[k]}" for k in big))
     before = {k: op.get_nodeattr("depth") for k, op in ops.items()}
     report = FifoSizingReport(
         fifos=[FifoDepth(k, width[k], before[k], depths[k]) for k in ops],
