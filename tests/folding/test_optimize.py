@@ -15,7 +15,7 @@ from finnflow.build import run_build
 from finnflow.errors import FoldingError
 from finnflow.export import export_qonnx
 from finnflow.folding import ApplyFolding, FoldingSearch, SetFolding, optimize_folding
-from finnflow.folding.optimize import frame_bits
+from finnflow.folding.optimize import _pareto, frame_bits
 from finnflow.hw.estimate import estimate_network
 from finnflow.networks import build_fc, parse_precision
 from finnflow.transforms import cleanup, convert_to_hw, split_dataflow, stitch, streamline
@@ -237,3 +237,18 @@ def test_shipped_folding_runs_at_its_estimate(shared_mnist, verilator_tool, tmp_
     expected = execute(folded, x_int)[folded.graph.output[0].name].reshape(len(x), -1)
     assert np.array_equal(res.outputs, expected.astype(np.int64))
     assert res.cycles_per_frame == est["max_cycles"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pareto_keeps_one_of_each_undominated_row(seed):
+    """Against a row-by-row check, on resource vectors with repeated rows and a column equal in
+    every row (as URAM is on boards without it), and on rows that are all equal."""
+    rng = np.random.default_rng(seed)
+    vecs = rng.integers(0, 6, size=(300, 4))
+    vecs[:, 2] = 7
+    vecs = vecs[rng.integers(0, len(vecs), size=600)]
+    rows = {tuple(v) for v in vecs}
+    front = {r for r in rows if not any(o != r and all(np.less_equal(o, r)) for o in rows)}
+    kept = [tuple(vecs[i]) for i in _pareto(vecs)]
+    assert len(kept) == len(set(kept)) and set(kept) == front
+    assert len(_pareto(np.full((5, 3), 4))) == 1

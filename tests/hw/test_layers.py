@@ -236,6 +236,19 @@ def test_rom_columns_drop_constant_and_repeated_bits():
     assert rom_columns(np.stack([lane, 3 - lane], axis=1), 3) == 4  # complements are two
 
 
+@pytest.mark.parametrize("depth", [1, 2, 8, 9, 64, 65, 200])
+def test_rom_columns_count_the_distinct_varying_bit_columns(depth):
+    """Equal to counting the distinct non-constant bit columns one by one, for ROMs of up to
+    and beyond 64 words (their columns are compared as integers up to 64 words)."""
+    rng = np.random.default_rng(depth)
+    pool = rng.integers(-16, 16, size=(depth, 6))
+    words = pool[:, rng.integers(0, 6, size=24)]  # repeated lanes
+    words[:, :3] = 7  # constant lanes
+    words[:, 3] &= 1  # a lane with one varying bit
+    columns = {tuple((words[:, lane] >> bit) & 1) for lane in range(24) for bit in range(5)}
+    assert rom_columns(words, 5) == sum(len(set(c)) > 1 for c in columns)
+
+
 def test_threshold_rom_estimate_reads_the_thresholds(digits):
     """Bound to its model, a Thresholding layer costs its ROM on the columns the thresholds
     vary in: thresholds shared by every channel are constants, thresholds from the data are

@@ -99,15 +99,19 @@ def _pareto(vecs: np.ndarray, block: int = 256) -> np.ndarray:
 
     In lexicographic order a row's dominators come before it, so one pass suffices: each block
     of rows is tested against the rows kept so far and against the earlier rows of the block
-    (a row dominated by a dropped row is dominated by what dropped it)."""
+    (a row dominated by a dropped row is dominated by what dropped it), on every column but the
+    first, which no earlier row exceeds."""
     if len(vecs) <= 1:
         return np.arange(len(vecs))
+    vecs = vecs[:, (vecs != vecs[0]).any(axis=0)]  # a column equal in every row decides nothing
+    if not vecs.shape[1]:
+        return np.arange(1)
     _, first = np.unique(vecs, axis=0, return_index=True)  # lexicographic order
-    kept = np.zeros((0, vecs.shape[1]), dtype=vecs.dtype)
+    kept = np.zeros((0, vecs.shape[1] - 1), dtype=vecs.dtype)
     out = []
     for start in range(0, len(first), block):
         idx = first[start : start + block]
-        rows = vecs[idx]
+        rows = vecs[idx, 1:]
         dominated = (kept[None, :, :] <= rows[:, None, :]).all(axis=2).any(axis=1)
         inner = (rows[None, :, :] <= rows[:, None, :]).all(axis=2)
         dominated |= np.tril(inner, -1).any(axis=1)

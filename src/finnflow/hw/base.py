@@ -60,9 +60,20 @@ def rom_columns(words: np.ndarray, bits: int) -> int:
     values that synthesis keeps as logic: a constant column is a wire, and equal columns are
     one function."""
     w = np.asarray(words, dtype=np.int64).reshape(len(words), -1)
-    b = ((w[..., None] >> np.arange(bits)) & 1).reshape(len(w), -1)
+    b = ((w[..., None] >> np.arange(bits)) & 1).astype(np.uint8).reshape(len(w), -1)
     varying = b[:, (b != b[:1]).any(axis=0)]
-    return np.unique(varying, axis=1).shape[1] if varying.size else 0
+    if not varying.size:
+        return 0
+    # each column's bits packed into bytes and compared as one key: an integer up to 64 words
+    # (threshold ROMs have few words and up to millions of columns), else a byte string
+    packed = np.packbits(varying, axis=0)
+    if len(packed) <= 8:
+        keys = np.zeros(packed.shape[1], dtype=np.uint64)
+        for row in packed:
+            keys = (keys << np.uint64(8)) | row
+        return len(np.unique(keys))
+    cols = np.ascontiguousarray(packed.T)
+    return len(np.unique(cols.view(np.dtype((np.void, cols.shape[1]))).ravel()))
 
 
 def bound_op(node, model):

@@ -1,6 +1,7 @@
 """MVAU: matrix-vector-activation unit (FINN's MVAU) with fused thresholds, its dot products in
 LUTs (bit-plane popcounts) or, with ``resType`` "dsp", in DSP slices."""
 
+import functools
 import math
 
 import numpy as np
@@ -404,6 +405,11 @@ def sparse_tree_bits(slots: list, pipe: int) -> tuple[int, int, tuple | None]:
     ``len(slots)`` (a power of two) terms, slot i holding the bit range (lo, hi) of term i or
     None for a constant 0: a pair of ranges adds from the higher lo to one above the higher hi,
     and level l is registered when l is a multiple of ``pipe``."""
+    return _tree_bits(tuple(slots), pipe)
+
+
+@functools.cache  # the folding search asks for the same trees for thousands of foldings
+def _tree_bits(slots: tuple, pipe: int) -> tuple[int, int, tuple | None]:
     adders = regs = level = 0
     while len(slots) > 1:
         level += 1
@@ -420,6 +426,7 @@ def sparse_tree_bits(slots: list, pipe: int) -> tuple[int, int, tuple | None]:
     return adders, regs, slots[0] if slots else None
 
 
+@functools.cache
 def adder_tree_bits(n: int, width: int, pipe: int) -> tuple[int, int]:
     """(adder bits, register bits) of ``finnflow_addtree`` summing ``n`` unsigned ``width``-bit
     terms (:func:`sparse_tree_bits` on n equal terms, padded with zeros to a power of two)."""
