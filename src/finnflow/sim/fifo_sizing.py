@@ -409,7 +409,8 @@ def size_fifos(
         res = ref.run(depths)
     why = f"the depths were doubled {retries} times from the reference run's peaks"
     _check_rate(res, period, f"with FIFO depths {depths}", why)
-    found, start = _kept(low, low_run[0], period) if big else None, dict(depths)
+    start = dict(depths)
+    found = _kept(low, low_run[0], period) if big else None
     if found:
         depths, res = found
         log(f"fifo sizing: {', '.join(big)} all keep the rate at depth 2")
