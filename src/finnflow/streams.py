@@ -82,6 +82,13 @@ def pack(values, bits: int, signed: bool = False) -> int:
     return word
 
 
+def lane_bits(rows: np.ndarray, bits: int) -> np.ndarray:
+    """The bits of integer ``rows`` [n, lanes] as two's complement ``bits``-bit values, as a
+    uint8 array [n, lanes * bits]: lane 0's LSB first, as :func:`pack` orders them."""
+    rows = np.asarray(rows, dtype=np.int64).reshape(len(rows), -1)
+    return ((rows[:, :, None] >> np.arange(bits)) & 1).astype(np.uint8).reshape(len(rows), -1)
+
+
 def hex_words(rows, bits: int, signed: bool = False) -> list[str]:
     """Each row of ``rows`` [n, lanes] packed as :func:`pack` packs it, as ``ceil(lanes * bits
     / 4)`` hex digits (memory files): vectorized, for memories of millions of bits."""
@@ -92,7 +99,7 @@ def hex_words(rows, bits: int, signed: bool = False) -> list[str]:
     if bad.size:
         kind = "signed" if signed else "unsigned"
         raise ValueError(f"value {bad[0]} does not fit in {bits} {kind} bits")
-    lsb_first = ((rows[:, :, None] >> np.arange(bits)) & 1).astype(np.uint8).reshape(len(rows), -1)
+    lsb_first = lane_bits(rows, bits)
     digits = max(1, -(-lsb_first.shape[1] // 4))
     data = np.packbits(lsb_first, axis=1, bitorder="little")  # little-endian bytes
     return [row[::-1].tobytes().hex()[-digits:] for row in data]

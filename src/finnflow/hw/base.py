@@ -22,7 +22,7 @@ from qonnx.custom_op.registry import getCustomOp
 
 from finnflow.errors import FoldingError
 from finnflow.hw import resources
-from finnflow.streams import StreamFormat, roundup8
+from finnflow.streams import StreamFormat, lane_bits, roundup8
 
 DOMAIN = "finnflow.hw"
 
@@ -59,8 +59,7 @@ def rom_columns(words: np.ndarray, bits: int) -> int:
     """Bit columns of a ROM holding ``words`` [depth, lanes] as ``bits``-bit two's complement
     values that synthesis keeps as logic: a constant column is a wire, and equal columns are
     one function."""
-    w = np.asarray(words, dtype=np.int64).reshape(len(words), -1)
-    b = ((w[..., None] >> np.arange(bits)) & 1).astype(np.uint8).reshape(len(w), -1)
+    b = lane_bits(words, bits)
     varying = b[:, (b != b[:1]).any(axis=0)]
     if not varying.size:
         return 0
