@@ -239,16 +239,23 @@ def test_shipped_folding_runs_at_its_estimate(shared_mnist, verilator_tool, tmp_
     assert res.cycles_per_frame == est["max_cycles"]
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_pareto_keeps_one_of_each_undominated_row(seed):
-    """Against a row-by-row check, on resource vectors with repeated rows and a column equal in
-    every row (as URAM is on boards without it), and on rows that are all equal."""
-    rng = np.random.default_rng(seed)
-    vecs = rng.integers(0, 6, size=(300, 4))
-    vecs[:, 2] = 7
+@pytest.mark.parametrize("columns", [2, 3, 4, 6])
+@pytest.mark.parametrize("cells", [1 << 22, 0], ids=["grouped", "blocks"])
+def test_pareto_keeps_one_of_each_undominated_row(columns, cells):
+    """Against a row-by-row check, on resource vectors with repeated rows, a column equal in
+    every row (as URAM is on boards without it), columns of few and of many values (block RAM,
+    LUTs) and a float column (the "cost" front's objective); and on rows that are all equal.
+    Each distinct row is represented by its first occurrence, in lexicographic order."""
+    rng = np.random.default_rng(columns)
+    vecs = rng.integers(0, 6, size=(300, columns)).astype(np.float64)
+    vecs[:, 0] = rng.integers(0, 400, size=300)
+    vecs[:, 1] = 7
+    vecs[:, -1] += rng.random(300) * (columns > 3)
     vecs = vecs[rng.integers(0, len(vecs), size=600)]
     rows = {tuple(v) for v in vecs}
     front = {r for r in rows if not any(o != r and all(np.less_equal(o, r)) for o in rows)}
-    kept = [tuple(vecs[i]) for i in _pareto(vecs)]
-    assert len(kept) == len(set(kept)) and set(kept) == front
-    assert len(_pareto(np.full((5, 3), 4))) == 1
+    picked = _pareto(vecs, cells)
+    kept = [tuple(vecs[i]) for i in picked]
+    assert set(kept) == front and kept == sorted(set(kept))
+    assert all(not (vecs[:i] == vecs[i]).all(axis=1).any() for i in picked)
+    assert len(_pareto(np.full((5, 3), 4), cells)) == 1

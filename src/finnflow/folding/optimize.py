@@ -94,37 +94,75 @@ def layer_options(op) -> list[_Option]:
     return options
 
 
-def _pareto(vecs: np.ndarray, block: int = 256) -> np.ndarray:
-    """Indices of the rows of ``vecs`` that no other row dominates (ties keep one).
-
-    In lexicographic order a row's dominators come before it, so one pass suffices: each block
-    of rows is tested against the rows kept so far and against the earlier rows of the block
-    (a row dominated by a dropped row is dominated by what dropped it), on every column but the
-    first, which no earlier row exceeds."""
+def _pareto(vecs: np.ndarray, cells: int = 1 << 22) -> np.ndarray:
+    """Indices of the rows of ``vecs`` that no other row dominates (ties keep one), in
+    lexicographic order of the rows (``_undominated``; ``cells`` bounds its arrays)."""
     if len(vecs) <= 1:
         return np.arange(len(vecs))
     vecs = vecs[:, (vecs != vecs[0]).any(axis=0)]  # a column equal in every row decides nothing
     if not vecs.shape[1]:
         return np.arange(1)
-    _, first = np.unique(vecs, axis=0, return_index=True)  # lexicographic order
-    kept = np.zeros((0, vecs.shape[1] - 1), dtype=vecs.dtype)
-    out = []
-    for start in range(0, len(first), block):
-        idx = first[start : start + block]
-        rows = vecs[idx, 1:]
-        dominated = (kept[None, :, :] <= rows[:, None, :]).all(axis=2).any(axis=1)
-        inner = (rows[None, :, :] <= rows[:, None, :]).all(axis=2)
-        dominated |= np.tril(inner, -1).any(axis=1)
-        out.append(idx[~dominated])
-        kept = np.concatenate([kept, rows[~dominated]])
-    return np.concatenate(out)
+    first, _ = _distinct_rows(vecs)
+    return first[_undominated(vecs[first], cells)]
+
+
+def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The index of each distinct row's first occurrence, in lexicographic order of the rows,
+    and for every row the position of its distinct row in that order."""
+    order = np.lexsort(rows.T[::-1])
+    new = np.r_[True, (rows[order[1:]] != rows[order[:-1]]).any(axis=1)]
+    member = np.empty(len(rows), dtype=np.int64)
+    member[order] = np.cumsum(new) - 1
+    return order[new], member
+
+
+def _undominated(rows: np.ndarray, cells: int, block: int = 256) -> np.ndarray:
+    """Which of the distinct ``rows`` no other row dominates.
+
+    Under any order of the columns, a row's dominators precede it lexicographically, and a
+    preceding row is a dominator when it is at most as large in every column but the first.
+    The columns are taken most varied first: the first orders the rows, the second is scanned,
+    and the others, which take few values (block RAM, DSP counts), group the rows. A row of
+    group u is dominated when some preceding row of a group at most u elementwise is at most
+    as large in the scanned column: running minima, one per group. Where rows times groups
+    exceeds ``cells``, blocks of rows are tested against all earlier undominated rows."""
+    n, d = rows.shape
+    varied = [len(np.unique(rows[:, c])) for c in range(d)]
+    rows = rows[:, np.argsort(varied, kind="stable")[::-1]]
+    order = np.lexsort(rows.T[::-1])
+    rows = rows[order]
+    dominated = np.zeros(n, dtype=bool)
+    if d == 1:
+        dominated[1:] = True
+    else:
+        first, member = (
+            _distinct_rows(rows[:, 2:]) if d > 2 else (np.zeros(1, int), np.zeros(n, int))
+        )
+        if n * len(first) <= cells:
+            groups = rows[first, 2:]
+            under = (groups[:, None, :] <= groups[None, :, :]).all(axis=2)
+            scan = rows[:, 1].astype(np.float64)
+            least = np.minimum.accumulate(np.where(under[member], scan[:, None], np.inf))
+            dominated[1:] = least[np.arange(n - 1), member[1:]] <= scan[1:]
+        else:
+            kept = rows[:0, 1:]
+            for start in range(0, n, block):
+                part = rows[start : start + block, 1:]
+                hit = (kept[None, :, :] <= part[:, None, :]).all(axis=2).any(axis=1)
+                hit |= np.tril((part[None, :, :] <= part[:, None, :]).all(axis=2), -1).any(axis=1)
+                dominated[start : start + block] = hit
+                kept = np.concatenate([kept, part[~hit]])
+    undominated = np.empty(n, dtype=bool)
+    undominated[order] = ~dominated
+    return undominated
 
 
 FF = RESOURCES.index("ff")
 
 
 class _Front:
-    """Pareto-pruned resource vectors, each with the option index chosen per layer.
+    """Pareto-pruned resource vectors (rows of ``vecs``), each with the option index chosen per
+    layer so far (the same row of ``picks``).
 
     ``mode`` "exact" prunes on all resources. FF is almost never binding, but it trades against
     LUTs from one folding to the next, which makes exact fronts large; two relaxed modes leave
@@ -134,33 +172,28 @@ class _Front:
 
     def __init__(
         self,
-        vecs: list[np.ndarray],
-        picks: list[tuple],
+        vecs: np.ndarray,
+        picks: np.ndarray,
         budget: np.ndarray,
         mode: str = "exact",
         weights: np.ndarray | None = None,
     ):
-        if vecs:
-            arr = np.array(vecs)
-            if mode == "exact":
-                ok = np.all(arr <= budget, axis=1)
-            else:
-                ok = np.all(np.delete(arr, FF, axis=1) <= np.delete(budget, FF), axis=1)
-            arr, picks = arr[ok], [p for p, k in zip(picks, ok, strict=True) if k]
-            keys = arr
-            if mode == "fit":
-                keys = np.delete(arr, FF, axis=1)
-            elif mode == "cost":
-                keys = arr.astype(np.float64)
-                keys[:, FF] = arr @ weights
-            keep = _pareto(keys)
-            self.vecs = arr[keep] if len(arr) else arr
-            self.picks = [picks[i] for i in keep]
+        if mode == "exact":
+            ok = np.all(vecs <= budget, axis=1)
         else:
-            self.vecs, self.picks = np.zeros((0, len(budget)), dtype=np.int64), []
+            ok = np.all(np.delete(vecs, FF, axis=1) <= np.delete(budget, FF), axis=1)
+        vecs, picks = vecs[ok], picks[ok]
+        keys = vecs
+        if mode == "fit":
+            keys = np.delete(vecs, FF, axis=1)
+        elif mode == "cost":
+            keys = vecs.astype(np.float64)
+            keys[:, FF] = vecs @ weights
+        keep = _pareto(keys)
+        self.vecs, self.picks = vecs[keep], picks[keep]
 
     def __len__(self) -> int:
-        return len(self.picks)
+        return len(self.vecs)
 
 
 @dataclass
@@ -333,13 +366,16 @@ class FoldingSearch:
             shift = float(lam @ self.budget)
 
         def prune(vecs, picks, i, suffix=0.0):
-            if limit is not None and vecs:
-                ok = np.array(vecs) @ lagrange - shift + suffix <= cost_limit
-                vecs = [v for v, k in zip(vecs, ok, strict=True) if k]
-                picks = [p for p, k in zip(picks, ok, strict=True) if k]
+            if limit is not None:
+                ok = vecs @ lagrange - shift + suffix <= cost_limit
+                vecs, picks = vecs[ok], picks[ok]
             return _Front(vecs, picks, budget - rest[i], mode, self.weights)
 
-        fronts: dict[tuple, _Front] = {None: prune([np.zeros_like(budget)], [()], 0)}
+        def stack(parts: list, width: int, dtype=np.int64) -> np.ndarray:
+            return np.concatenate(parts) if parts else np.zeros((0, width), dtype)
+
+        start = np.zeros((1, len(budget)), np.int64)
+        fronts: dict[tuple, _Front] = {None: prune(start, np.zeros((1, 0), np.int64), 0)}
         for i, opts in enumerate(self.options):
             allowed = [(k, o) for k, o in enumerate(opts) if o.cycles <= cycles]
             t = self._tables[i]
@@ -349,20 +385,20 @@ class FoldingSearch:
                 for out_key, f in fronts.items():
                     edge_cycles, edge = self.edges[i - 1][out_key, in_key] if i else (0, 0)
                     if edge_cycles <= cycles:
-                        vecs.extend(f.vecs + edge)
-                        picks.extend(f.picks)
+                        vecs.append(f.vecs + edge)
+                        picks.append(f.picks)
                 bound = suffix_in[i][t["in_keys"].index(in_key)] if limit is not None else 0.0
-                merged[in_key] = prune(vecs, picks, i, bound)
+                merged[in_key] = prune(stack(vecs, len(budget)), stack(picks, i), i, bound)
             grouped: dict[tuple, tuple[list, list]] = {}
             for k, o in allowed:
                 m = merged[o.in_key]
                 vecs, picks = grouped.setdefault(o.out_key, ([], []))
-                vecs.extend(m.vecs + o.cost)
-                picks.extend(p + (k,) for p in m.picks)
+                vecs.append(m.vecs + o.cost)
+                picks.append(np.column_stack([m.picks, np.full(len(m), k)]))
             fronts = {
                 key: prune(
-                    v,
-                    p,
+                    stack(v, len(budget)),
+                    stack(p, i + 1),
                     i + 1,
                     suffix_out[i + 1][t["out_keys"].index(key)] if limit is not None else 0.0,
                 )
@@ -371,8 +407,8 @@ class FoldingSearch:
             fronts = {key: f for key, f in fronts.items() if len(f)}
             if not fronts:
                 break
-        vecs = [v for f in fronts.values() for v in f.vecs]
-        picks = [p for f in fronts.values() for p in f.picks]
+        vecs = stack([f.vecs for f in fronts.values()], len(budget))
+        picks = stack([f.picks for f in fronts.values()], len(self.options))
         return prune(vecs, picks, len(self.options))
 
     def _suffix(self, cycles: int, weights: np.ndarray) -> tuple[list, list]:
@@ -607,7 +643,7 @@ class FoldingSearch:
     def cheapest(self, front: _Front) -> tuple[tuple, np.ndarray]:
         """The front member with the smallest sum of budget fractions."""
         i = int(np.argmin(front.vecs @ self.weights))
-        return front.picks[i], front.vecs[i]
+        return tuple(int(k) for k in front.picks[i]), front.vecs[i]
 
     def _least_within(self, cycles: int, r: int, budget: np.ndarray) -> int | None:
         """The least of resource ``r`` over the designs within ``budget``: from the relaxed

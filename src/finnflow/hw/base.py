@@ -12,6 +12,7 @@ elements of the layer's datatype.
 """
 
 import contextlib
+import functools
 import math
 from collections.abc import Iterator
 
@@ -34,6 +35,13 @@ def is_hw_node(node) -> bool:
 def hw_nodes(model) -> list:
     """The hardware-layer nodes of a model, in graph order."""
     return [n for n in model.graph.node if is_hw_node(n)]
+
+
+@functools.cache
+def datatype(name: str) -> DataType:
+    """qonnx's ``DataType[name]``, parsed once per name: qonnx parses the name on every lookup,
+    and folding searches look the layers' datatypes up hundreds of thousands of times."""
+    return DataType[name]
 
 
 def divisors(n: int) -> list[int]:
@@ -143,10 +151,10 @@ class HWCustomOp(CustomOp):
 
     # ------------------------------------------------------------------ datatypes
     def get_input_datatype(self) -> DataType:
-        return DataType[self.get_nodeattr("inputDataType")]
+        return datatype(self.get_nodeattr("inputDataType"))
 
     def get_output_datatype(self) -> DataType:
-        return DataType[self.get_nodeattr("outputDataType")]
+        return datatype(self.get_nodeattr("outputDataType"))
 
     def infer_node_datatype(self, model):
         model.set_tensor_datatype(self.onnx_node.output[0], self.get_output_datatype())

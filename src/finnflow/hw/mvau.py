@@ -9,7 +9,7 @@ from qonnx.core.datatype import DataType
 
 from finnflow.datatypes import as_int
 from finnflow.errors import FoldingError
-from finnflow.hw.base import HWCustomOp, bram18_count, lutram_luts, rom_luts
+from finnflow.hw.base import HWCustomOp, bram18_count, datatype, lutram_luts, rom_luts
 from finnflow.streams import signed_bits
 
 
@@ -98,7 +98,7 @@ class MVAU(HWCustomOp):
         return (
             not self.get_nodeattr("binaryXnorMode")
             and idt.is_integer()
-            and idt != DataType["BIPOLAR"]
+            and idt != datatype("BIPOLAR")
             and self.DSP_MIN_OPERAND_BITS <= idt.bitwidth() <= self.DSP_B_BITS
             and not (idt.signed() and self.get_nodeattr("noActivation"))
         )
@@ -170,10 +170,10 @@ class MVAU(HWCustomOp):
 
     def weights_are_bipolar(self) -> bool:
         """Bipolar weights with integer inputs: stored as one bit, 1 -> +1 and 0 -> -1."""
-        return self.get_weight_datatype() == DataType["BIPOLAR"]
+        return self.get_weight_datatype() == datatype("BIPOLAR")
 
     def get_weight_datatype(self) -> DataType:
-        return DataType[self.get_nodeattr("weightDataType")]
+        return datatype(self.get_nodeattr("weightDataType"))
 
     def get_hw_compatible_weight_tensor(self, w: np.ndarray) -> np.ndarray:
         """Weights [MW, MH] as memory words [NF * SF, PE * SIMD]: word ``nf * SF + sf`` holds
@@ -199,7 +199,7 @@ class MVAU(HWCustomOp):
         return images
 
     def accumulator_range(self) -> tuple[int, int]:
-        acc = DataType[self.get_nodeattr("accDataType")]
+        acc = datatype(self.get_nodeattr("accDataType"))
         return int(acc.min()), int(acc.max())
 
     def get_exp_cycles(self) -> int:

@@ -7,14 +7,14 @@ import math
 from qonnx.core.datatype import DataType
 
 from finnflow.errors import FoldingError
-from finnflow.hw.base import HWCustomOp, bram18_count, lutram_luts
+from finnflow.hw.base import HWCustomOp, bram18_count, datatype, lutram_luts
 
 FIFO_BRAM_DEPTH = 256  # ram_style "auto": deeper FIFOs go to block RAM
 
 
 class _PassThrough(HWCustomOp):
     def get_input_datatype(self) -> DataType:
-        return DataType[self.get_nodeattr("dataType")]
+        return datatype(self.get_nodeattr("dataType"))
 
     def get_output_datatype(self) -> DataType:
         return self.get_input_datatype()

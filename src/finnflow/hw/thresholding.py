@@ -3,10 +3,9 @@
 import math
 
 import numpy as np
-from qonnx.core.datatype import DataType
 
 from finnflow.datatypes import as_int
-from finnflow.hw.base import HWCustomOp, bram18_count, rom_luts
+from finnflow.hw.base import HWCustomOp, bram18_count, datatype, rom_luts
 
 
 class Thresholding(HWCustomOp):
@@ -60,7 +59,7 @@ class Thresholding(HWCustomOp):
 
     def threshold_bits(self) -> int:
         """Width of a stored threshold: the input's range or the thresholds', signed."""
-        tdt = DataType[self.get_nodeattr("weightDataType")]
+        tdt = datatype(self.get_nodeattr("weightDataType"))
         return max(self.get_input_datatype().bitwidth(), tdt.bitwidth()) + 1
 
     def resource_features(self, resource):
