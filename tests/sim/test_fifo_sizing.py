@@ -186,8 +186,9 @@ SEARCHED = {
 @pytest.fixture(scope="module")
 def searched(build_dir, digits):
     """The padded, strided conv network on digits, folded as ``SEARCHED``, its integer inputs,
-    and its FIFOs sized with trials of the full length: every FIFO above 2 words is searched
-    (``SHRINK_ABOVE`` and ``SHRINK_BITS`` lowered), as CNV's are on a board."""
+    and its FIFOs sized with trials of the full length that are never cut short: every FIFO
+    above 2 words is searched (``SHRINK_ABOVE`` and ``SHRINK_BITS`` lowered), as CNV's are on a
+    board."""
     cfg = conv_config("w2a2", 8, LAYERS, fifo_sizing=False)
     out = build_dir / "fifo-search"
     run_build(cfg, out, stop_step="partition")
@@ -205,8 +206,9 @@ def searched(build_dir, digits):
 
         real_reference = fifo_sizing._reference
         mp.setattr(fifo_sizing, "_reference", full_length)
+        cut = _cut_runs(mp, allow=False)
         sized, report = size_fifos(model, x_int, build_dir / "fifo-search-sizing")
-    assert len(trials) == 1  # one search, of the full length
+    assert len(trials) == 1 and not cut  # one search, of the full length, uncut
     return model, x_int, _depths(sized), report
 
 
@@ -227,16 +229,34 @@ def _trial_frames(mp) -> list[int]:
     return frames
 
 
+def _cut_runs(mp, allow: bool = True) -> list[int]:
+    """The frames of each run stopped a frame behind the rate, as they happen; with ``allow``
+    False no run is stopped."""
+    cut, real_run = [], fifo_sizing._Bench.run
+
+    def run(self, frames, cut_short=False, **options):
+        res = real_run(self, frames, cut_short and allow, **options)
+        if res is None:
+            cut.append(frames)
+        return res
+
+    mp.setattr(fifo_sizing._Bench, "run", run)
+    return cut
+
+
 def test_short_trials_keep_what_full_length_trials_keep(searched, tmp_path, monkeypatch):
-    """Shrinking trials shorter than the verifying runs lower the same FIFOs to the same depths
-    as trials of the full length (with every FIFO at 2 the design is slower, so the search runs
-    alone and bisection trials), and the sized RTL itself runs at the estimate, bit-exact."""
+    """Shrinking trials shorter than the verifying runs, stopped once a frame behind the rate,
+    lower the same FIFOs to the same depths as uncut trials of the full length (with every FIFO
+    at 2 the design is slower, so the search runs alone and bisection trials), and the sized RTL
+    itself runs at the estimate, bit-exact."""
     model, x_int, full_depths, full_report = searched
     _search_everything(monkeypatch)
     trials = _trial_frames(monkeypatch)
+    cut = _cut_runs(monkeypatch)
     lines = []
     sized, report = size_fifos(model, x_int, tmp_path / "sizing", log=lines.append)
     assert len(trials) == 1 and trials[0] < report.frames == full_report.frames
+    assert cut and report.runs == full_report.runs + 1  # the same trials, then the check
     assert f"trials of {trials[0]} frames" in lines[1]
     kept = [rf"{f.name} \d+ -> {f.depth_after}\b" for f in report.fifos if f.depth_after > 2]
     assert kept and all(re.search(k, lines[-1]) for k in kept)
@@ -262,8 +282,8 @@ def test_a_stall_the_short_trials_missed_repeats_the_search(searched, tmp_path, 
         searches.append((args[-1], out[0]))
         return out
 
-    def run(self, depths=None, frames=0):
-        res = real_run(self, depths, frames)
+    def run(self, depths=None, frames=0, cut=False):
+        res = real_run(self, depths, frames, cut)
         if len(searches) == 1 and depths == searches[0][1] and not frames:
             searches.append("slowed")
             return dataclasses.replace(res, cycles_per_frame=res.cycles_per_frame + 1)

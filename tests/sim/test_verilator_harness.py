@@ -12,7 +12,12 @@ import pytest
 from finnflow import tools
 from finnflow.errors import ToolNotFoundError
 from finnflow.sim import verilator as vl
-from finnflow.sim.verilator import SimulationDeadlock, SimulationError, simulate
+from finnflow.sim.verilator import (
+    SimulationCycleLimit,
+    SimulationDeadlock,
+    SimulationError,
+    simulate,
+)
 from finnflow.streams import pack, unpack
 
 
@@ -129,6 +134,16 @@ def test_deadlock_more_outputs_than_possible(build_rtl):
     with pytest.raises(SimulationDeadlock, match="no stream transfer for 500 cycles.*10 of 11"):
         simulate(binary, list(range(10)), 11, max_idle=500)
     assert time.monotonic() - t0 < 10
+
+
+def test_cycle_limit_stops_a_run_that_is_not_done(build_rtl):
+    """A skid buffer passes a word per cycle once its output is ready; with the output held
+    for 20 cycles, 10 words need about 30 cycles: a limit of 25 stops the run, 40 does not."""
+    binary = build_rtl("finnflow_skid", {"WIDTH": 8})
+    with pytest.raises(SimulationCycleLimit, match="25 cycles passed with [0-9] of 10"):
+        simulate(binary, list(range(10)), 10, ready_delay=20, max_cycles=25)
+    res = simulate(binary, list(range(10)), 10, ready_delay=20, max_cycles=40)
+    assert res.out_words == list(range(10)) and res.cycles <= 40
 
 
 def test_deadlock_incomplete_vector(build_rtl, tmp_path):

@@ -37,7 +37,9 @@ words in its memory) and lets a run lower each FIFO's capacity with a plusarg.
    with it (and every other FIFO at its current depth) ran at exactly ``T`` cycles per frame,
    bit-exact; every FIFO then drops to its peak in that run (at least 2), which replays the run
    as step 2 argues. Deeper never runs slower, so each FIFO ends at its cheapest depth that
-   keeps the rate beside the others. The trials after the first are shorter runs (see Frames);
+   keeps the rate beside the others. A trial that falls a frame behind a run at the rate (its
+   last frame not out by the reference run's latency plus its frames times ``T``) is stopped
+   there: it missed the rate. The trials after the first are shorter runs (see Frames);
    a run of the full length verifies the depths they kept, and if it misses the rate the search
    is made again with runs of the full length. The runs share the one binary, so with ``jobs``
    cores they take the time of about a ``jobs``-th as many.
@@ -78,6 +80,7 @@ from finnflow.hw.estimate import expected_cycles, node_resources
 from finnflow.hw.stitching import StreamingDataWidthConverter, StreamingFIFO
 from finnflow.rtl.generate import StitchedDesign, generate_rtl
 from finnflow.sim.rtlsim import RtlsimResult, run_design
+from finnflow.sim.verilator import SimulationCycleLimit
 from finnflow.tools import find_verilator
 
 MONITOR = "FINNFLOW_FIFO_MONITOR"
@@ -163,32 +166,42 @@ class _Bench:
         self.design: StitchedDesign | None = None
         self.base, self.expected, self.period = base, expected, period
         self.build_dir, self.runs, self.build_seconds = work_dir / "verilator", 0, 0.0
+        self.latency = 0  # of the reference run: first input to frame 0's last output
         self.lock = threading.Lock()
 
-    def run(self, frames: int, **options) -> RtlsimResult:
+    def run(self, frames: int, cut: bool = False, **options) -> RtlsimResult | None:
+        """A run of ``frames``; with ``cut``, None if it is a frame behind a run at the rate
+        (its last frame not out ``latency + frames * period`` cycles in), stopped there."""
         pick = np.arange(frames) % len(self.base)
         # throttled, the input idles for up to a frame: no deadlock
         idle = 10_000 + 4 * self.period
-        res = run_design(
-            self.design,
-            self.base[pick],
-            self.build_dir,
-            defines=(MONITOR,),
-            max_idle=idle,
-            **options,
-        )
+        limit = self.latency + frames * self.period if cut else 0
+        try:
+            res = run_design(
+                self.design,
+                self.base[pick],
+                self.build_dir,
+                defines=(MONITOR,),
+                max_idle=idle,
+                max_cycles=limit,
+                **options,
+            )
+        except SimulationCycleLimit:
+            res = None
         with self.lock:
             self.runs += 1
-            self.build_seconds += res.build_seconds
-        if not np.array_equal(res.outputs, self.expected.result()[pick]):
+            self.build_seconds += res.build_seconds if res else 0.0
+        if res is not None and not np.array_equal(res.outputs, self.expected.result()[pick]):
             raise FifoSizingError("the design's outputs differ from the Python execution")
         return res
 
-    def settled(self, frames: int, **options) -> RtlsimResult:
+    def settled(self, frames: int, cut: bool = False, **options) -> RtlsimResult | None:
         """A run whose second half of frames ends evenly spaced (the pipeline filled), doubling
-        its frames while not (a bounded number of times)."""
+        its frames while not (a bounded number of times); None where ``cut`` stopped it."""
         for _ in range(LONGER_RUNS + 1):
-            res = self.run(frames, **options)
+            res = self.run(frames, cut, **options)
+            if res is None:
+                return None
             ends = res.frame_ends
             if len(set(np.diff(ends[len(ends) // 2 :]).tolist())) <= 1:
                 break
@@ -228,20 +241,24 @@ class _Reference:
     cycles_per_frame: float
     builds: int
 
-    def run(self, depths: dict[str, int] | None = None, frames: int = 0) -> RtlsimResult:
+    def run(
+        self, depths: dict[str, int] | None = None, frames: int = 0, cut: bool = False
+    ) -> RtlsimResult | None:
         """An unthrottled run of ``frames`` (default: a verifying run's), each FIFO's capacity
-        lowered to ``depths`` (default: none)."""
+        lowered to ``depths`` (default: none); ``cut``: see ``_Bench.run``."""
         limits = {f"FINNFLOW_FIFO_DEPTH_{self.path[k]}": d for k, d in (depths or {}).items()}
-        return self.bench.settled(frames or self.frames, plusargs=limits)
+        return self.bench.settled(frames or self.frames, cut, plusargs=limits)
 
     def run_many(
-        self, trials: list[dict[str, int]], jobs: int, frames: int = 0
-    ) -> list[RtlsimResult]:
-        """:meth:`run` for each of ``trials``, up to ``jobs`` simulations at once."""
+        self, trials: list[dict[str, int]], jobs: int, frames: int = 0, cut: tuple = (True,)
+    ) -> list[RtlsimResult | None]:
+        """:meth:`run` for each of ``trials`` (trial i cut if ``cut[i]``, the last entry
+        repeating), up to ``jobs`` simulations at once."""
+        cuts = [cut[min(i, len(cut) - 1)] for i in range(len(trials))]
         if jobs <= 1 or len(trials) <= 1:
-            return [self.run(t, frames) for t in trials]
+            return [self.run(t, frames, c) for t, c in zip(trials, cuts, strict=True)]
         with ThreadPoolExecutor(min(jobs, len(trials))) as pool:
-            return list(pool.map(lambda t: self.run(t, frames), trials))
+            return list(pool.map(lambda t, c: self.run(t, frames, c), trials, cuts))
 
 
 def _reference(
@@ -261,6 +278,7 @@ def _reference(
         need = _peaks(res)
         full = [k for k in deep if need[k] >= deep[k]]
         if not full:
+            bench.latency = res.latency_cycles
             fill = -(-res.latency_cycles // period)  # frames in flight at once
             after = min(len(res.frame_ends), max(MIN_FRAMES, 2 * (fill + SETTLE_FRAMES)))
             search = min(after, max(MIN_FRAMES, fill + SETTLE_FRAMES))
@@ -295,10 +313,11 @@ def _big(depths: dict, width: dict) -> list[str]:
     )
 
 
-def _kept(trial: dict, run: RtlsimResult, period: int) -> tuple[dict, RtlsimResult] | None:
-    """None if ``run`` (of the depths ``trial``) missed the rate, else the depths it verified:
-    every FIFO lowered to its peak in the run (at least 2), which replays the run (step 2)."""
-    if run.cycles_per_frame != period:
+def _kept(trial: dict, run: RtlsimResult | None, period: int) -> tuple[dict, RtlsimResult] | None:
+    """None if ``run`` (of the depths ``trial``) missed the rate or was cut, else the depths it
+    verified: every FIFO lowered to its peak in the run (at least 2), which replays the run
+    (step 2)."""
+    if run is None or run.cycles_per_frame != period:
         return None
     return {k: min(trial[k], max(2, n)) for k, n in _peaks(run).items()}, run
 
@@ -399,7 +418,7 @@ def size_fifos(
         f"take {sum(depths[k] * width[k] for k in ops)} bits"
         + (f", {len(big)} FIFOs to lower ({', '.join(big)})" if big else "")
     )
-    res, *low_run = ref.run_many([depths, low] if big else [depths], jobs)
+    res, *low_run = ref.run_many([depths, low] if big else [depths], jobs, cut=(False, True))
     if res.cycles_per_frame != period:
         _check_rate(ref.run(), period, "with FIFOs that never fill", NO_DEPTH_HELPS)
     for _ in range(retries):
