@@ -68,7 +68,7 @@ def run_design(
 
     The popcounts are simulated by their behavioral models, cycle for cycle the netlists they
     stand for (each netlist is proven when it is written, :func:`finnflow.rtl.popcount.prove`),
-    which build 1.4x to 5.4x faster (``bench/results/rtlsim.md``); ``netlist_popcounts``
+    which build 1.2x to 6.9x faster (``bench/results/rtlsim.md``); ``netlist_popcounts``
     simulates the netlists themselves."""
     sim_options.setdefault("max_idle", max(10000, 2 * design.latency_bound))
     if not netlist_popcounts:
