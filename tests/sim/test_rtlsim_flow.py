@@ -45,11 +45,12 @@ FOLDINGS = {
 # compared; w2a1 keeps its argmax in software and never has a LabelSelect
 WITHOUT_LABEL_SELECT = {"unfolded"}
 
-SLOW = {("w2a4", "unfolded"), ("w2a2", "unfolded")}
+SLOW = {("w2a4", "unfolded"), ("w2a2", "unfolded"), ("w8a8", "mixed")}
 # A full unfolding (1,024 lanes in the first layer) runs at w1a1 (1-bit inputs) and, in the slow
 # suite, w2a4 and w2a2 (one to two minutes each); w4a4 and w8a8 (16 and 64 bit planes per lane) and
-# w2a1 run folded and mixed, and the MVAU module tests cover the widest popcounts and plane trees
-# (64 and 128 lanes) at every kind of weight.
+# w2a1 run folded and mixed (w8a8 mixed, half a minute to a minute, in the slow suite), and the
+# MVAU module tests cover the widest popcounts and plane trees (64 and 128 lanes) at every kind of
+# weight.
 LEFT_OUT = {("w8a8", "unfolded"), ("w4a4", "unfolded"), ("w2a1", "unfolded")}
 CASES = [
     pytest.param(p, b, f, id=f"{p}-i{b}-{f}", marks=[pytest.mark.slow] if (p, f) in SLOW else [])

@@ -371,8 +371,8 @@ class FoldingSearch:
                 vecs, picks = vecs[ok], picks[ok]
             return _Front(vecs, picks, budget - rest[i], mode, self.weights)
 
-        def stack(parts: list, width: int, dtype=np.int64) -> np.ndarray:
-            return np.concatenate(parts) if parts else np.zeros((0, width), dtype)
+        def stack(parts: list, width: int) -> np.ndarray:
+            return np.concatenate(parts) if parts else np.zeros((0, width), np.int64)
 
         start = np.zeros((1, len(budget)), np.int64)
         fronts: dict[tuple, _Front] = {None: prune(start, np.zeros((1, 0), np.int64), 0)}
