@@ -330,19 +330,19 @@ def _unity_units(obj: Path, prefix: str, jobs: int) -> list[str]:
     most of them: a CNV's 46 files compile about 4x faster as 3. A list the makefile does not
     have is left as it is."""
     lines = (obj / f"{prefix}_classes.mk").read_text().splitlines()
-
-    def size(name: str) -> int:
-        return (obj / f"{name}.cpp").stat().st_size
-
     units = []
     for var in ("VM_CLASSES_FAST", "VM_CLASSES_SLOW"):
         start = [i for i, line in enumerate(lines) if line.startswith(f"{var} +=")]
         if not start:
             continue
-        listed = itertools.takewhile(str.strip, lines[start[0] + 1 :])
+        listed = [n.strip(" \t\\") for n in itertools.takewhile(str.strip, lines[start[0] + 1 :])]
+        sizes = {n: (obj / f"{n}.cpp").stat().st_size for n in listed}
         parts: list[list[str]] = [[] for _ in range(jobs if var.endswith("FAST") else 1)]
-        for name in sorted((n.strip(" \t\\") for n in listed), key=size, reverse=True):
-            min(parts, key=lambda part: sum(map(size, part))).append(name)
+        loads = [0] * len(parts)
+        for name in sorted(sizes, key=sizes.__getitem__, reverse=True):
+            i = loads.index(min(loads))
+            parts[i].append(name)
+            loads[i] += sizes[name]
         names = [f"{prefix}__{var[-4:].lower()}_{i}" for i in range(len(parts))]
         for name, part in zip(names, parts, strict=True):
             (obj / f"{name}.cpp").write_text("".join(f'#include "{n}.cpp"\n' for n in part))
