@@ -29,20 +29,23 @@ words in its memory) and lets a run lower each FIFO's capacity with a plusarg.
 4. Shrinking: the reference schedule lets every producer run ahead as far as it can, so a FIFO
    after a producer faster than its consumer holds up to a frame that buys no speed. FIFOs
    deeper than ``SHRINK_ABOVE`` words (below that, LUT RAM costs the same) that could give up
-   more than ``SHRINK_BITS`` are lowered: all of them to 2 at once (a run beside step 3's); else
-   each to 2 beside the others' depths (these runs at once), those that kept the rate together
-   if a run with all of them does, else one at a time; each of the rest, largest first, by a
-   bisection over the depths where its cost under the resource model steps up (LUT RAM banks,
-   block RAMs, pointer bits), several at once (one per job). A depth is kept only after a run
-   with it (and every other FIFO at its current depth) ran at exactly ``T`` cycles per frame,
-   bit-exact; every FIFO then drops to its peak in that run (at least 2), which replays the run
-   as step 2 argues. Deeper never runs slower, so each FIFO ends at its cheapest depth that
-   keeps the rate beside the others. A trial that falls a frame behind a run at the rate (its
-   last frame not out by the reference run's latency plus its frames times ``T``) is stopped
-   there: it missed the rate. The trials after the first are shorter runs (see Frames);
-   a run of the full length verifies the depths they kept, and if it misses the rate the search
-   is made again with runs of the full length. The runs share the one binary, so with ``jobs``
-   cores they take the time of about a ``jobs``-th as many.
+   more than ``SHRINK_BITS`` are lowered: all of them to 2 at once (a run beside step 3's);
+   else each by a bisection over depth 2 (tried first) and the depths where its cost under the
+   resource model steps up (LUT RAM banks, block RAMs, pointer bits), its trials beside the
+   others' depths from step 3; the bisections run at once, one per job (the last one left
+   runs several trials at once). A trial keeps the rate if it runs at exactly ``T`` cycles per
+   frame, bit-exact; its peaks (at least 2) replay it, as step 2 argues. Each FIFO takes the
+   depth its shallowest such trial kept, and a run with all of them together verifies the
+   result: deeper never runs slower, so each FIFO then sits at its cheapest depth that keeps
+   the rate beside the others (the next cheaper missed it beside deeper ones). A trial that
+   falls a frame behind a run at the rate (its last frame not out by the reference run's
+   latency plus its frames times ``T``) is stopped there: it missed the rate. The trials are
+   shorter runs (see Frames); the verifying run is of the full length, and if it misses the
+   rate (a stall that shows only after the trials' frames, or FIFOs that each needed the
+   others' slack) the bisections are made again with runs of the full length, one FIFO at a
+   time, largest first, each beside the depths kept before it (verified by its own trial). The
+   runs share the one binary, so with ``jobs`` cores they take the time of about a ``jobs``-th
+   as many.
 
 Frames. Peaks and cycles per frame are those of the periodic steady state, reached once the
 pipeline has filled: each layer settles after the one feeding it, and in a balanced design the
@@ -322,51 +325,73 @@ def _kept(trial: dict, run: RtlsimResult | None, period: int) -> tuple[dict, Rtl
     return {k: min(trial[k], max(2, n)) for k, n in _peaks(run).items()}, run
 
 
+def _lowest(
+    ref: _Reference,
+    base: dict,
+    k: str,
+    steps: list[int],
+    period: int,
+    frames: int,
+    probes: Callable[[], int],
+) -> tuple[dict, RtlsimResult] | None:
+    """The bisection of step 4 for FIFO ``k``: trials of ``base`` with ``k`` lowered to one of
+    ``steps`` (ascending, depth 2 first and tried first; ``base[k]`` last, which keeps the rate),
+    of ``frames``, ``probes()`` at once in each round. Returns what the shallowest trial that
+    kept the rate kept (see ``_kept``), None if none did."""
+    lo, hi, best = -1, len(steps) - 1, None  # steps[lo] missed the rate (-1: none); steps[hi] not
+    while hi - lo > 1:
+        first, jobs = [0] if lo < 0 and best is None else [], probes()
+        spread = range(jobs - len(first))
+        picks = {lo + max(1, round((hi - lo) * (i + 1) / (len(spread) + 1))) for i in spread}
+        picks = sorted(i for i in {*first, *picks} if i < hi)
+        trials = [{**base, k: steps[i]} for i in picks]
+        runs = ref.run_many(trials, jobs, frames)
+        kept = [_kept(t, run, period) for t, run in zip(trials, runs, strict=True)]
+        passed = [found for found in kept if found]
+        if passed:
+            best = passed[0]
+            hi = bisect.bisect_left(steps, best[0][k])
+        lo = max([lo] + [i for i, found in zip(picks, kept, strict=True) if not found and i < hi])
+    return best
+
+
 def _shrink(
     ref: _Reference,
     depths: dict,
     big: list[str],
     ops: dict,
     period: int,
-    res: RtlsimResult,
     jobs: int,
     frames: int,
-) -> tuple[dict, RtlsimResult]:
+    in_turn: bool = False,
+) -> tuple[dict, RtlsimResult | None]:
     """Step 4 of the module docstring after the run with all of ``big`` at depth 2 missed the
-    rate: the lowered depths and the run that kept them, trials of ``frames`` (``ops``: each
-    FIFO's op)."""
+    rate: each of ``big`` lowered by a bisection over the depths where its cost steps up
+    (``ops``: each FIFO's op), in trials of ``frames``. At once (one bisection per job, each
+    beside ``depths``; the last one left runs a trial per job): the combined depths, not yet
+    run together (None for their run); or ``in_turn``, each beside the depths kept before it:
+    the depths and the run that kept them (None if none was lowered)."""
+    steps = {k: [2, *_cost_steps(ops[k], depths[k])] for k in big}
+    if in_turn:
+        res = None
+        for k in big:
+            found = _lowest(ref, depths, k, steps[k], period, frames, lambda: jobs)
+            if found:
+                depths, res = found
+        return depths, res
+    left, lock = [len(big)], threading.Lock()  # bisections not done; the last ones share the jobs
 
-    def at_rate(trials: list[dict]) -> list[tuple[dict, RtlsimResult] | None]:
-        runs = ref.run_many(trials, jobs, frames)
-        return [_kept(t, run, period) for t, run in zip(trials, runs, strict=True)]
+    def lowest(k: str) -> tuple[dict, RtlsimResult] | None:
+        found = _lowest(
+            ref, depths, k, steps[k], period, frames, lambda: jobs // min(jobs, left[0])
+        )
+        with lock:
+            left[0] -= 1
+        return found
 
-    alone = dict(zip(big, at_rate([{**depths, k: 2} for k in big]), strict=True))
-    low = [k for k in big if alone[k]]  # each ran at depth 2 beside the others' depths
-    both = at_rate([{**depths, **dict.fromkeys(low, 2)}])[0] if len(low) > 1 else None
-    if both:
-        depths, res = both
-    else:  # one at a time, each beside the depths kept so far
-        start = dict(depths)
-        for k in low:
-            if depths[k] > 2:
-                found = alone[k] if depths == start else at_rate([{**depths, k: 2}])[0]
-                if found:
-                    depths, res = found
-    for k in big:
-        if depths[k] <= SHRINK_ABOVE:
-            continue
-        steps = _cost_steps(ops[k], depths[k])
-        lo, hi = -1, len(steps) - 1  # steps[lo] is too shallow (-1: depth 2), steps[hi] at rate
-        while hi - lo > 1:
-            picks = {lo + max(1, round((hi - lo) * (i + 1) / (jobs + 1))) for i in range(jobs)}
-            picks = sorted(i for i in picks if i < hi)
-            runs = at_rate([{**depths, k: steps[i]} for i in picks])
-            passed = [found for found in runs if found]
-            if passed:
-                depths, res = passed[0]
-                hi = bisect.bisect_left(steps, depths[k])
-            lo = max([lo] + [i for i, r in zip(picks, runs, strict=True) if not r and i < hi])
-    return depths, res
+    with ThreadPoolExecutor(min(jobs, len(big))) as pool:
+        lowest = {k: f[0][k] for k, f in zip(big, pool.map(lowest, big), strict=True) if f}
+    return {**depths, **lowest}, None
 
 
 def size_fifos(
@@ -435,20 +460,18 @@ def size_fifos(
         log(f"fifo sizing: {', '.join(big)} all keep the rate at depth 2")
     elif big:  # trials of search_frames; what they kept is verified by a run of frames
         log(f"fifo sizing: lowering them, trials of {ref.search_frames} frames")
-        args = (ops, period, res, jobs)
-        trial, run = _shrink(ref, depths, big, *args, ref.search_frames)
-        if trial == depths or ref.search_frames == ref.frames:
-            depths, res = trial, run
-        else:
-            verify = ref.run(trial)
-            found = _kept(trial, verify, period)
-            if not found:
-                log(
-                    f"fifo sizing: over {ref.frames} frames the depths the trials kept run at "
-                    f"{verify.cycles_per_frame:g} cycles/frame; lowering again with trials of "
-                    f"{ref.frames} frames"
-                )
-            depths, res = found or _shrink(ref, depths, big, *args, ref.frames)
+        trial, _ = _shrink(ref, depths, big, ops, period, jobs, ref.search_frames)
+        verify = ref.run(trial) if trial != depths else res
+        found = _kept(trial, verify, period)
+        if not found:
+            log(
+                f"fifo sizing: over {ref.frames} frames the depths the trials kept run at "
+                f"{verify.cycles_per_frame:g} cycles/frame together; lowering again one at a "
+                f"time with trials of {ref.frames} frames"
+            )
+            trial, run = _shrink(ref, depths, big, ops, period, jobs, ref.frames, in_turn=True)
+            found = trial, run or res
+        depths, res = found
         log("fifo sizing: " + ", ".join(f"{k} {start[k]} -> {depths[k]}" for k in big))
     before = {k: op.get_nodeattr("depth") for k, op in ops.items()}
     report = FifoSizingReport(
