@@ -156,6 +156,40 @@ def test_dsps_take_over_when_luts_bind(small):
     assert {r: est[r] for r in RESOURCES} == plan.resources
 
 
+@pytest.mark.parametrize("dsp", [0, 40, 100_000])
+def test_compute_bound_is_a_bound_that_spends_dsps_within_their_budget(small, dsp):
+    """No design that fits (every combination of options, enumerated) is faster than the compute
+    bound. With no DSPs it is the LUT budget spent on each layer's work at its cheapest LUTs per
+    lane of the foldings without DSPs; with DSPs to spare, at the cheapest of any folding; in
+    between, between the two."""
+    board = replace(get_board("Pynq-Z1"), lut=1400, dsp=dsp, usable=1.0, dma_bits=4096)
+    search = FoldingSearch(small, board)
+    bound = search.compute_bound_cycles()
+    vecs, cycles = every_design(search)
+    assert bound <= cycles[np.all(vecs <= search.budget, axis=1)].min()
+    assert optimize_folding(small, board, 100.0).cycles >= bound
+
+    def spent(without_dsps: bool) -> float:
+        lut, dsp = RESOURCES.index("lut"), RESOURCES.index("dsp")
+        return (
+            sum(
+                o[0].cycles
+                * o[0].lanes
+                * min(x.cost[lut] / x.lanes for x in o if not (without_dsps and x.cost[dsp]))
+                for o in search.options
+            )
+            / board.lut
+        )
+
+    assert spent(True) > spent(False)  # the DSP datapath saves LUTs in this network
+    if dsp == 0:
+        assert bound == pytest.approx(spent(True))
+    elif dsp > 10_000:
+        assert bound == pytest.approx(spent(False))
+    else:
+        assert spent(False) < bound < spent(True)
+
+
 def test_io_bound_stops_the_search():
     """TFC with 8-bit inputs on the PYNQ-Z1: 6,272 input bits per frame over a 64-bit DMA
     bound it at 98 cycles (1.02 M FPS at 100 MHz); the optimizer takes the cheapest design

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
+from scipy.optimize import linprog
 
 from finnflow.boards import RESOURCES, Board, io_bound_cycles
 from finnflow.errors import FoldingError
@@ -616,14 +617,37 @@ class FoldingSearch:
         ]
         return max([o.cycles for o in chosen] + edges)
 
-    def lane_cost_work(self) -> float:
-        """LUTs a frame's work costs at each layer's cheapest LUTs per lane: the sum over layers
-        of (cycles x lanes, which no folding changes) x (fewest LUTs per lane of any folding)."""
-        total = 0.0
-        for opts in self.options:
-            work = opts[0].cycles * opts[0].lanes
-            total += work * min(o.cost[0] / max(o.lanes, 1) for o in opts)
-        return total
+    def compute_bound_cycles(self) -> float:
+        """The fewest cycles per frame with which the LUT and DSP budgets could pay for every
+        layer's lanes at its foldings' costs per lane: a linear program over frames per cycle
+        ``t`` (at most 1) and the lanes of each layer bought at each of its foldings' (LUTs,
+        DSPs) per lane, the lanes of a layer at least its work (cycles x lanes, which no
+        folding changes) times ``t``. A folding that fits at C cycles per frame is a feasible
+        point (``t = 1/C``, its own lanes), so none is faster. With no DSP budget this is the
+        LUT budget spent on each layer's work at its cheapest LUTs per lane; with DSPs, their
+        lanes count too, within their budget."""
+        lut, dsp = RESOURCES.index("lut"), RESOURCES.index("dsp")
+        work = np.array([o[0].cycles * max(o[0].lanes, 1) for o in self.options], dtype=float)
+        per_lane = [
+            np.unique([o.cost[[lut, dsp]] / max(o.lanes, 1) for o in opts], axis=0)
+            for opts in self.options
+        ]
+        costs = np.concatenate(per_lane)  # a column per (layer, cost per lane)
+        layer = np.repeat(np.arange(len(work)), [len(p) for p in per_lane])
+        scale = work.max()  # variables: t * scale (the largest layer's lanes), then lanes
+        need = np.zeros((len(work), 1 + len(costs)))
+        need[:, 0] = work / scale
+        need[layer, 1 + np.arange(len(costs))] = -1.0
+        res = linprog(
+            -np.eye(1, 1 + len(costs))[0],
+            A_ub=np.vstack([need, np.column_stack([np.zeros(2), costs.T])]),
+            b_ub=np.concatenate([np.zeros(len(work)), self.budget[[lut, dsp]]]),
+            bounds=[(0, scale)] + [(0, None)] * len(costs),
+            method="highs",
+        )
+        if res.status != 0 or res.x[0] <= 0:
+            raise FoldingError(f"the compute bound's linear program failed: {res.message}")
+        return scale / res.x[0]
 
     def plan(self, picks: tuple, vec: np.ndarray, cycles: int, binding: str, **kw) -> FoldingPlan:
         folding = {
@@ -743,7 +767,7 @@ def optimize_folding(
         binding,
         clock_mhz=clock_mhz,
         io_bound_cycles=io_cycles,
-        compute_bound_fps=clock_mhz * 1e6 * search.budget[0] / search.lane_cost_work(),
+        compute_bound_fps=clock_mhz * 1e6 / search.compute_bound_cycles(),
         seconds=time.perf_counter() - t0,
         fifo_depth=fifo_depth,
         reserved=dict(reserve or {}),
