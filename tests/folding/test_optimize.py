@@ -170,12 +170,12 @@ def test_compute_bound_is_a_bound_that_spends_dsps_within_their_budget(small, ds
     assert optimize_folding(small, board, 100.0).cycles >= bound
 
     def spent(without_dsps: bool) -> float:
-        lut, dsp = RESOURCES.index("lut"), RESOURCES.index("dsp")
+        lut, dsps = RESOURCES.index("lut"), RESOURCES.index("dsp")
         return (
             sum(
                 o[0].cycles
                 * o[0].lanes
-                * min(x.cost[lut] / x.lanes for x in o if not (without_dsps and x.cost[dsp]))
+                * min(x.cost[lut] / x.lanes for x in o if not (without_dsps and x.cost[dsps]))
                 for o in search.options
             )
             / board.lut

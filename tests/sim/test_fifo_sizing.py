@@ -282,8 +282,7 @@ def test_searched_fifos_sit_at_their_cheapest_depths(searched, tmp_path):
         op = getCustomOp(model.get_node_from_name(k))
         steps = [2, *fifo_sizing._cost_steps(op, before[k])]
         cheaper = steps[bisect.bisect_left(steps, depths[k]) - 1]
-        trial = model.transform(ApplyFolding({n: {"depth": d} for n, d in depths.items()}))
-        trial = trial.transform(ApplyFolding({k: {"depth": cheaper}}))
+        trial = fifo_sizing._with_depths(model, {**depths, k: cheaper})
         _, result = simulate_stitched(trial, x_int, tmp_path / k)
         assert result.cycles_per_frame > report.expected_cycles, (k, depths[k], cheaper)
 

@@ -390,8 +390,8 @@ def _shrink(
         return found
 
     with ThreadPoolExecutor(min(jobs, len(big))) as pool:
-        lowest = {k: f[0][k] for k, f in zip(big, pool.map(lowest, big), strict=True) if f}
-    return {**depths, **lowest}, None
+        found = {k: f[0][k] for k, f in zip(big, pool.map(lowest, big), strict=True) if f}
+    return {**depths, **found}, None
 
 
 def size_fifos(
